@@ -1,0 +1,98 @@
+"""Agent Academy (坐席学院): the Flask application factory."""
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+
+from flask import Flask, flash, session
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, logout_user
+
+from .config import load_config
+from .extensions import babel, csrf, db, login_manager, migrate
+
+# Domain packages, each with init_app(app) that registers its blueprint, CLI and navigation.
+DOMAINS = ("core", "accounts", "demo")
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True,
+                static_folder=str(Path(__file__).resolve().parent.parent / "static"))
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.update(load_config(instance))
+    if config:
+        app.config.update(config)
+    for key in ("UPLOAD_DIR", "RECORDINGS_DIR", "AUDIO_CACHE_DIR"):
+        Path(app.config[key]).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    csrf.init_app(app)
+    from .core.i18n import select_locale
+    babel.init_app(app, locale_selector=select_locale)
+    _init_login(app)
+
+    for name in DOMAINS:
+        importlib.import_module(f".{name}", __name__).init_app(app)
+
+    from .accounts.permissions import check_declarations, enforce_access
+    app.before_request(_expire_idle_session)
+    app.before_request(enforce_access)
+    app.after_request(_security_headers)
+    from .core.errors import register_error_handlers
+    register_error_handlers(app)
+    check_declarations(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from .accounts.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        # "id:version": a bumped version (deactivation, password change) ends old sessions.
+        try:
+            user_id, version = (int(part) for part in session_id.split(":"))
+        except ValueError:
+            return None
+        user = db.session.get(User, user_id)
+        if user is None or user.session_version != version or not user.active:
+            return None
+        return user
+
+
+def _expire_idle_session():
+    if not current_user.is_authenticated:
+        return
+    now = time.time()
+    last_seen = session.get("seen")
+    from flask import current_app
+    if last_seen and now - last_seen > current_app.config["IDLE_TIMEOUT"].total_seconds():
+        logout_user()
+        session.clear()
+        flash(_l("Your session expired after a period of inactivity. Please log in again; your saved work is kept."),
+              "info")
+        return
+    session["seen"] = now
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    # No inline scripts anywhere: all JavaScript is in static files.
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; "
+        "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    )
+    return response

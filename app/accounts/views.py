@@ -1,0 +1,154 @@
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from ..extensions import db
+from . import services
+from .forms import ChangePasswordForm, CsvImportForm, LoginForm, ResetPasswordForm, UserCreateForm, UserEditForm
+from .models import User
+from .permissions import AUTHENTICATED, PUBLIC, Role, allow
+
+bp = Blueprint("accounts", __name__, template_folder="templates")
+
+USER_ADMINS = (Role.ADMIN, Role.HR)
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only same-site paths: an open redirect after login is a phishing aid.
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@allow(PUBLIC)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        result = services.authenticate(form.username.data, form.password.data)
+        if result.user is None:
+            flash(result.error, "error")
+        else:
+            language = session.get("lang")
+            session.clear()  # rotate: nothing from the anonymous session survives login
+            if language and not result.user.language:
+                result.user.language = language
+                db.session.commit()
+            if result.user.language:
+                session["lang"] = result.user.language  # the saved preference follows the user
+            login_user(result.user)
+            session.permanent = True
+            return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@allow(AUTHENTICATED)
+def logout():
+    language = session.get("lang")
+    logout_user()
+    session.clear()
+    if language:
+        session["lang"] = language  # the login page keeps speaking the user's language
+    flash(_("You have been logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@allow(AUTHENTICATED)
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current_password.data):
+            form.current_password.errors.append(_("The current password is wrong."))
+        else:
+            try:
+                services.change_password(current_user, form.new_password.data)
+            except services.AccountError as exc:
+                form.new_password.errors.append(str(exc))
+            else:
+                login_user(current_user)  # re-issue this session with the new version
+                flash(_("Your password has been changed."), "success")
+                return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
+    return render_template("accounts/change_password.html", form=form, forced=current_user.must_change_password)
+
+
+@bp.route("/admin/users")
+@allow(*USER_ADMINS)
+def user_list():
+    query = request.args.get("q", "").strip()
+    stmt = select(User).order_by(User.username)
+    if query:
+        like = f"%{query}%"
+        stmt = stmt.where(User.username.ilike(like) | User.name.ilike(like) | User.cohort.ilike(like))
+    users = db.session.scalars(stmt).all()
+    return render_template("accounts/user_list.html", users=users, query=query)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@allow(*USER_ADMINS)
+def user_create():
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        try:
+            user, password = services.create_user(form.username.data, form.name.data, form.roles.data,
+                                                  email=form.email.data, cohort=form.cohort.data)
+        except services.AccountError as exc:
+            db.session.rollback()
+            form.username.errors.append(str(exc))
+        else:
+            db.session.commit()
+            return render_template("accounts/user_created.html", created=[(user, password)], errors=[])
+    return render_template("accounts/user_form.html", form=form, user=None)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@allow(*USER_ADMINS)
+def user_edit(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserEditForm(obj=user if request.method == "GET" else None)
+    if request.method == "GET":
+        form.roles.data = sorted(r.value for r in user.role_set)
+        form.active.data = user.active
+    if form.validate_on_submit():
+        if user.id == current_user.id and not form.active.data:
+            flash(_("You cannot deactivate your own account."), "error")
+        else:
+            user.name, user.email, user.cohort = form.name.data, form.email.data or None, form.cohort.data or None
+            user.set_roles(form.roles.data)
+            services.set_active(user, form.active.data)  # commits
+            flash(_("Saved."), "success")
+            return redirect(url_for("accounts.user_list"))
+    return render_template("accounts/user_form.html", form=form, user=user, reset_form=ResetPasswordForm())
+
+
+@bp.route("/admin/users/<int:user_id>/reset-password", methods=["POST"])
+@allow(*USER_ADMINS)
+def user_reset_password(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    if not ResetPasswordForm().validate_on_submit():
+        abort(400)
+    password = services.generate_password()
+    user.set_password(password)
+    user.must_change_password = True
+    user.session_version += 1
+    db.session.commit()
+    return render_template("accounts/user_created.html", created=[(user, password)], errors=[])
+
+
+@bp.route("/admin/users/import", methods=["GET", "POST"])
+@allow(*USER_ADMINS)
+def user_import():
+    form = CsvImportForm()
+    if form.validate_on_submit():
+        report = services.import_users_csv(form.file.data.read())
+        return render_template("accounts/user_created.html", created=report.created, errors=report.errors)
+    return render_template("accounts/user_import.html", form=form, columns=services.CSV_COLUMNS)

@@ -1,0 +1,4 @@
+
+def init_app(app):
+    from .views import bp
+    app.register_blueprint(bp)

@@ -1,0 +1,43 @@
+"""Error pages in both languages; JSON for API callers."""
+from flask import jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ..extensions import db
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Reload the page and try again.")),
+    403: (_l("Not allowed"), _l("Your account does not have access to this page.")),
+    404: (_l("Not found"), _l("There is nothing at this address.")),
+    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("Too large"), _l("The file is larger than the upload limit.")),
+    429: (_l("Too many requests"), _l("Slow down and try again in a moment.")),
+    500: (_l("Something went wrong"), _l("The error has been logged. Nothing you saved was lost; try again.")),
+}
+
+
+def _wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/")
+
+
+def handle_http_error(error: HTTPException):
+    code = error.code or 500
+    if code >= 500:
+        db.session.rollback()
+    title, message = MESSAGES.get(code, (error.name, error.description))
+    detail = getattr(error, "description", None) if code == 400 else None
+    if _wants_json():
+        return jsonify(error=str(title), message=str(message), detail=detail), code
+    return render_template("errors/error.html", code=code, title=title, message=message, detail=detail), code
+
+
+def handle_unexpected(error: Exception):
+    db.session.rollback()
+    from flask import current_app
+    current_app.logger.exception("unhandled error")
+    return handle_http_error(InternalServerError())
+
+
+def register_error_handlers(app) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

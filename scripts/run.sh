@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command to try Agent Academy: install, migrate, load the shipped content and the
+# demo accounts, then serve on http://127.0.0.1:5000 .
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+export FLASK_APP=wsgi DEMO_MODE="${DEMO_MODE:-1}"
+.venv/bin/flask db upgrade
+if .venv/bin/flask content --help >/dev/null 2>&1; then .venv/bin/flask content sync; fi
+.venv/bin/flask demo load
+echo "Agent Academy: http://127.0.0.1:5000  (demo accounts: see README)"
+exec .venv/bin/flask run --host 127.0.0.1 --port 5000

@@ -1,0 +1,21 @@
+// Shared helpers for every page. No inline scripts are allowed (CSP), so page scripts live in static/js.
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  // fetch() wrapper that sends the CSRF token header the server requires on state-changing requests.
+  window.academyFetch = function (url, options) {
+    options = options || {};
+    options.headers = options.headers || {};
+    options.headers["X-CSRFToken"] = meta ? meta.content : "";
+    options.credentials = "same-origin";
+    return fetch(url, options);
+  };
+  var toggle = document.querySelector(".menu-toggle");
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+      var open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+})();
