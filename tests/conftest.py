@@ -60,8 +60,20 @@ def app(tmp_path_factory):
     })
     with application.app_context():
         from flask_migrate import upgrade
-        upgrade()
+        upgrade(revision="heads")
     return application
+
+
+@pytest.fixture
+def content(app):
+    """The shipped content (courses/, exams/, roleplays/) synced into the test database.
+
+    Function-scoped because every test empties the tables afterwards; synthesized audio is
+    cached on disk for the whole session, so only the first sync pays for text-to-speech.
+    """
+    from app.content.services import sync_content
+    with app.app_context():
+        return sync_content()
 
 
 @pytest.fixture(autouse=True)
