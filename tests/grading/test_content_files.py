@@ -1,0 +1,142 @@
+"""The shared library and phrasebook: shape, completeness and self-consistency with the matcher."""
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from grading.matching import find_any, find_phrase
+from grading.rubric import RubricItem, evaluate_item, load_phrasebook
+
+ROLEPLAYS = Path(__file__).resolve().parents[2] / "roleplays"
+LIBRARY = yaml.safe_load((ROLEPLAYS / "_library.yaml").read_text(encoding="utf-8"))
+PHRASEBOOK_DATA = yaml.safe_load((ROLEPLAYS / "_phrasebook.yaml").read_text(encoding="utf-8"))
+
+REQUIRED_INTENTS = ["greeting", "closing", "acknowledge_feeling", "apologise", "next_step", "confirm_details",
+                    "thank_patience"]
+REQUIRED_FORBIDDEN = ["blame_caller", "you_must", "cite_policy", "cannot_help", "hollow_listening",
+                      "demand_apology", "blame_other_department"]
+KOREAN_INTENTS = ["greeting", "closing", "thank_patience", "apologise"]
+ENTRY_KEYS = {"explanation", "zh-CN", "en-US", "ko-KR"}
+
+
+def entries():
+    for section in ("intents", "forbidden"):
+        for key, entry in LIBRARY[section].items():
+            yield section, key, entry
+
+
+def all_phrases():
+    for section, key, entry in entries():
+        for language in ("zh-CN", "en-US", "ko-KR"):
+            block = entry.get(language) or {}
+            for phrase in block.get("phrases", []):
+                yield pytest.param(language, phrase, id=f"{key}-{language}-{phrase}")
+            for group in block.get("elements", []):
+                for alternative in group:
+                    yield pytest.param(language, alternative, id=f"{key}-{language}-element-{alternative}")
+
+
+def test_library_has_exactly_the_two_sections():
+    assert set(LIBRARY) == {"intents", "forbidden"}
+    assert set(REQUIRED_INTENTS) <= set(LIBRARY["intents"])
+    assert set(REQUIRED_FORBIDDEN) <= set(LIBRARY["forbidden"])
+
+
+@pytest.mark.parametrize(("section", "key", "entry"), list(entries()), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_entry_is_complete(section, key, entry):
+    assert set(entry) <= ENTRY_KEYS
+    assert entry["explanation"]["zh-CN"].strip() and entry["explanation"]["en"].strip()
+    zh, en = entry["zh-CN"], entry["en-US"]
+    assert 5 <= len(zh["phrases"]) <= 10
+    assert 3 <= len(en["phrases"]) <= 8
+    for block in (zh, en, entry.get("ko-KR") or {"phrases": ["-"]}):
+        assert set(block) <= {"phrases", "elements"}
+        assert block["phrases"] and all(isinstance(p, str) and p.strip() for p in block["phrases"])
+        assert len(set(block["phrases"])) == len(block["phrases"])
+        for group in block.get("elements", []):
+            assert group and all(isinstance(a, str) and a.strip() for a in group)
+    if section == "forbidden":
+        assert "elements" not in zh and "elements" not in en   # forbidden sets match on phrases only
+
+
+@pytest.mark.parametrize("key", KOREAN_INTENTS)
+def test_korean_phrases_where_required(key):
+    assert LIBRARY["intents"][key]["ko-KR"]["phrases"]
+
+
+@pytest.mark.parametrize(("language", "phrase"), list(all_phrases()))
+def test_every_library_phrase_matches_itself(language, phrase):
+    match = find_phrase(phrase, phrase, language)
+    assert match is not None and match.score == 100.0
+
+
+def test_hollow_listening_library_set_catches_the_handbook_examples():
+    phrases = LIBRARY["forbidden"]["hollow_listening"]["zh-CN"]["phrases"]
+    assert find_any("好，好，您说", phrases, "zh-CN") is not None
+    assert find_any("对 对 对 然后呢", phrases, "zh-CN") is not None
+
+
+def test_intent_phrasings_never_trigger_a_forbidden_set():
+    for language in ("zh-CN", "en-US"):
+        forbidden = {k: v[language]["phrases"] for k, v in LIBRARY["forbidden"].items()}
+        for key, entry in LIBRARY["intents"].items():
+            for phrase in entry[language]["phrases"]:
+                hits = {k for k, ps in forbidden.items() if find_any(phrase, ps, language)}
+                assert not hits, f"{key} {phrase!r} triggers {hits}"
+
+
+def test_closing_elements_need_thanks_and_goodbye():
+    block = LIBRARY["intents"]["closing"]["zh-CN"]
+    item = RubricItem("closing", "intent", 2, elements=tuple(tuple(g) for g in block["elements"]))
+    assert evaluate_item("好的，谢谢，再见", item, "zh-CN").matched
+    assert not evaluate_item("好的，再见", item, "zh-CN").matched
+
+
+# --- phrasebook -----------------------------------------------------------------------
+
+PAIRS = PHRASEBOOK_DATA["pairs"]
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+# Every 习惯用语 → 专业表达 pair in the source handbook (seed 003), by its habitual wording.
+HANDBOOK_HABITUAL = [
+    "很抱歉让你久等", "我不想再让您重蹈覆辙", "这并不比上次那个问题差", "你的问题确实严重",
+    "问题是那个产品都卖完了", "你怎么对我们公司的产品老是有问题", "我不能给你他的手机号码",
+    "我不想给您错误的建议", "你没有必要担心这次修后又坏", "你的名字叫什么", "你必须",
+    "你错了，不是那样的", "如果你需要我的帮助，你必须", "你做的不正确",
+    "听着，那没有坏，所有系统都是那样工作的", "注意，你必须今天做好", "当然你会收到，但你必须把名字和地址给我",
+    "你没有弄明白，这次听好了", "你说得不错，这个部门表现很差劲", "我没办法", "我试试看吧", "我不能，除非",
+    "这是公司的政策", "对不起，这事我不管", "好，好",
+]
+
+
+def test_phrasebook_shape():
+    assert set(PHRASEBOOK_DATA) == {"pairs"}
+    ids = [p["id"] for p in PAIRS]
+    assert len(ids) == len(set(ids))
+    for pair in PAIRS:
+        assert set(pair) == {"id", "language", "habitual", "professional", "note"}
+        assert SLUG.match(pair["id"]), pair["id"]
+        assert pair["language"] in {"zh-CN", "en-US"}
+        assert pair["habitual"] and all(isinstance(h, str) and h.strip() for h in pair["habitual"])
+        assert pair["professional"].strip()
+        assert pair["note"]["zh-CN"].strip() and pair["note"]["en"].strip()
+
+
+@pytest.mark.parametrize("habitual", HANDBOOK_HABITUAL)
+def test_every_handbook_pair_is_in_the_phrasebook(habitual):
+    assert any(habitual in pair["habitual"] for pair in PAIRS if pair["language"] == "zh-CN")
+
+
+def test_every_habitual_form_is_found_and_maps_to_its_own_pair():
+    book = load_phrasebook(PHRASEBOOK_DATA)
+    for pair in book.pairs:
+        for form in pair.habitual:
+            hits = book.find_habitual(form, pair.language)
+            assert pair.professional in [h.professional for h in hits], (pair.id, form, hits)
+
+
+def test_professional_versions_are_not_themselves_habitual():
+    book = load_phrasebook(PHRASEBOOK_DATA)
+    for pair in book.pairs:
+        assert book.find_habitual(pair.professional, pair.language) == [], pair.id
