@@ -1,0 +1,36 @@
+"""Validate and parse all authored content (docs/content-format.md).
+
+Pure package: no Flask, no database. ``load_content`` is the one entry point the app
+uses; ``python -m content_schema ROOT`` runs it from the command line.
+"""
+
+from .bundle import (
+    Certification,
+    ContentBundle,
+    Course,
+    Exam,
+    Lesson,
+    LessonText,
+    ResolvedNode,
+    Scenario,
+)
+from .errors import ContentError, ContentValidationError
+from .loader import default_asset_url_prefix, load_content
+from .markdown import check_markdown, render_markdown
+
+__all__ = [
+    "Certification",
+    "ContentBundle",
+    "ContentError",
+    "ContentValidationError",
+    "Course",
+    "Exam",
+    "Lesson",
+    "LessonText",
+    "ResolvedNode",
+    "Scenario",
+    "check_markdown",
+    "default_asset_url_prefix",
+    "load_content",
+    "render_markdown",
+]

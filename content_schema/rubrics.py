@@ -1,0 +1,104 @@
+"""Rubric items: checking ``use:`` references and expanding them from the library.
+
+An item with ``use: <entry>`` takes the library entry's phrases/elements for the
+scenario's (or question's) language and its explanation. Fields written on the item
+itself refine it: its ``phrases`` are ADDED to the library's (extra accepted
+phrasings for this situation), its ``elements`` and ``explanation`` REPLACE the
+library's. ``kind`` must match the library section (intents vs forbidden).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from grading.rubric import RubricItem
+
+from .models import LibraryEntry, LibrarySpec, RubricItemSpec
+from .validation import Reporter
+from .yaml_lines import Path
+
+_SECTION = {"intent": "intents", "forbidden": "forbidden"}
+
+
+def _entries(library: LibrarySpec, kind: str) -> dict[str, LibraryEntry]:
+    return library.intents if kind == "intent" else library.forbidden
+
+
+def check_rubric(
+    items: Sequence[RubricItemSpec],
+    path: Path,
+    language: str,
+    library: LibrarySpec | None,
+    report: Reporter,
+) -> None:
+    """Unique item ids and valid ``use:`` references; ``path`` is the rubric list's path."""
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item.id in seen:
+            report.at(
+                path + (index, "id"), f'duplicate rubric item id "{item.id}" (expected ids unique within the list)'
+            )
+        seen.add(item.id)
+        if item.use is not None and library is not None:
+            _check_use(item, path + (index, "use"), language, library, report)
+
+
+def _check_use(item: RubricItemSpec, path: Path, language: str, library: LibrarySpec, report: Reporter) -> None:
+    own = _entries(library, item.kind)
+    other_kind = "forbidden" if item.kind == "intent" else "intent"
+    if item.use not in own:
+        if item.use in _entries(library, other_kind):
+            report.at(
+                path,
+                f'"{item.use}" is a library {other_kind} entry but this item is kind: {item.kind} '
+                f"(expected kind: {other_kind}, or one of the {_SECTION[item.kind]}: {', '.join(sorted(own))})",
+            )
+        else:
+            report.at(
+                path,
+                f'unknown library entry "{item.use}" (expected one of the {_SECTION[item.kind]} '
+                f"in roleplays/_library.yaml: {', '.join(sorted(own))})",
+            )
+        return
+    entry = own[item.use]
+    if entry.for_language(language) is None:
+        report.at(
+            path,
+            f'library entry "{item.use}" has no {language} phrases '
+            f"(expected {_SECTION[item.kind]}.{item.use}.{language} in roleplays/_library.yaml; "
+            f"it has: {', '.join(entry.languages())})",
+        )
+
+
+def resolve_item(item: RubricItemSpec, language: str, library: LibrarySpec) -> RubricItem:
+    """Expand one validated item (``check_rubric`` passed) into the engine's RubricItem."""
+    phrases = list(item.phrases)
+    elements = [tuple(group) for group in item.elements]
+    explanation = dict(item.explanation or {})
+    if item.use is not None:
+        entry = _entries(library, item.kind)[item.use]
+        matched = entry.for_language(language)
+        assert matched is not None  # guaranteed by check_rubric
+        phrases = list(dict.fromkeys([*matched.phrases, *item.phrases]))
+        elements = elements or [tuple(group) for group in matched.elements]
+        explanation = explanation or dict(entry.explanation)
+    return RubricItem(
+        id=item.id,
+        kind=item.kind,
+        points=item.points,
+        phrases=tuple(phrases),
+        elements=tuple(elements),
+        explanation=explanation,
+        source=item.use,
+    )
+
+
+def resolve_rubric(items: Sequence[RubricItemSpec], language: str, library: LibrarySpec) -> tuple[RubricItem, ...]:
+    return tuple(resolve_item(item, language, library) for item in items)
+
+
+def library_intent(name: str, points: float, language: str, library: LibrarySpec) -> RubricItem | None:
+    """A call-level rule (greeting, closing) as a rubric item; None when worth 0 points."""
+    if points <= 0:
+        return None
+    return resolve_item(RubricItemSpec(id=name, points=points, use=name), language, library)
