@@ -24,6 +24,8 @@ def load_demo() -> list[str]:
         create_user(username, name, roles, cohort=DEMO_COHORT, password=password, must_change_password=False)
         report.append(f"{username}: created")
     db.session.commit()
+    from ..courses.services import load_demo_progress
+    report.extend(load_demo_progress())
     return report
 
 

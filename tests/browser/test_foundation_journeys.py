@@ -6,7 +6,7 @@ from tests.conftest import TEST_PASSWORD
 
 # Navigation each role must see (labels in Chinese, the default language) and must not see.
 EXPECTED_NAV = {
-    "learner": (set(), {"用户"}),
+    "learner": ({"我的学习"}, {"用户"}),
     "trainer": (set(), {"用户"}),
     "hr": ({"用户"}, set()),
     "admin": ({"用户"}, set()),

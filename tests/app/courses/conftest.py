@@ -1,0 +1,50 @@
+"""Helpers for the courses tests: a writable copy of the shipped content and sync/progress shortcuts."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.content.services import sync_content
+from app.courses.models import Course, Lesson
+from app.extensions import db
+
+CONTENT_FOLDERS = ("courses", "exams", "roleplays")
+
+
+@pytest.fixture
+def content_copy(app, tmp_path) -> Path:
+    """A copy of the shipped content tree that a test may edit and break."""
+    source = Path(app.config["CONTENT_ROOT"])
+    root = tmp_path / "content"
+    for folder in CONTENT_FOLDERS:
+        shutil.copytree(source / folder, root / folder)
+    return root
+
+
+def sync_from(app, root: Path):
+    with app.app_context():
+        return sync_content(root)
+
+
+def get_lesson(course_slug: str, lesson_slug: str) -> Lesson:
+    """Within an app context: the lesson row, retired or not."""
+    return db.session.scalar(select(Lesson).join(Lesson.course).where(
+        Course.slug == course_slug, Lesson.slug == lesson_slug))
+
+
+def get_course(slug: str) -> Course:
+    return db.session.scalar(select(Course).where(Course.slug == slug))
+
+
+def complete_course(app, user_id: int, slug: str) -> None:
+    """Every lesson done and the quiz passed, through the same paths a learner takes."""
+    from app.core import events
+    from app.courses import services
+    with app.app_context():
+        course = get_course(slug)
+        for lesson in course.active_lessons:
+            services.mark_lesson_done(user_id, lesson)
+        events.exam_attempt_graded.send(user_id, attempt_id=1, exam_slug=course.quiz_slug, passed=True, score=90.0)
