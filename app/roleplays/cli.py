@@ -1,0 +1,42 @@
+"""`flask roleplay ...`: score a reply from the command line, regrade a waiting attempt."""
+import click
+from flask.cli import AppGroup
+
+from . import services
+
+roleplay_cli = AppGroup("roleplay", help="Role-play drills: score replies, regrade attempts.")
+
+
+@roleplay_cli.command("score")
+@click.argument("scenario")
+@click.option("--node", default=None, help="Node id (default: the scenario's start node).")
+@click.option("--text", required=True, help="The trainee's reply, as typed or transcribed.")
+@click.option("--lang", "ui_language", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True,
+              help="Language of tips and explanations.")
+@click.option("--root", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Content root to read the scenario from when it is not synced.")
+def score_command(scenario, node, text, ui_language, root):
+    """Grade TEXT as a reply at NODE of SCENARIO and print JSON (score, items, tips, transition)."""
+    try:
+        doc, phrasebook, source = services.scenario_doc_for(scenario, root)
+        result = services.score_text(doc, node, text, ui_language, phrasebook)
+    except services.RoleplayError as exc:
+        raise click.ClickException(exc.message) from None
+    result["source"] = source
+    click.echo(services.dumps(result))
+
+
+@roleplay_cli.command("regrade")
+@click.argument("attempt_id", type=int)
+def regrade_command(attempt_id):
+    """Grade the replies of ATTEMPT_ID that are still waiting (saved but not graded)."""
+    try:
+        attempt = services.regrade_attempt(attempt_id)
+    except services.GradingFailed as exc:
+        raise click.ClickException(f"turn {exc.turn_id} still cannot be graded: {exc.message}") from None
+    if attempt is None:
+        raise click.ClickException(f"no attempt {attempt_id}")
+    click.echo(services.dumps({"attempt_id": attempt.id, "status": attempt.status, "ending": attempt.ending,
+                               "score": attempt.score, "passed": attempt.passed,
+                               "turns": [{"id": t.id, "status": t.status, "transcript": t.transcript,
+                                          "score_fraction": t.score_fraction} for t in attempt.turns]}))

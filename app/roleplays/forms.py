@@ -1,0 +1,12 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
+
+
+class StartForm(FlaskForm):
+    mode = RadioField(_l("How will you reply?"),
+                      choices=[SelectChoice("voice", _l("By voice (microphone)")),
+                               SelectChoice("typed", _l("By typing"))],
+                      default="voice", validators=[InputRequired()])

@@ -1,0 +1,155 @@
+"""Role-play scenarios as synced from roleplays/, and trainees' attempts at them.
+
+A scenario is a stable slug; every change to what it grades makes a new immutable
+ScenarioVersion (the full resolved spec as JSON), and an attempt points at the exact
+version it was taken on, so editing a scenario never changes a past grade.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import utcnow
+from ..extensions import db
+
+# Attempt.status
+RINGING, IN_CALL, PENDING, ENDED, ABANDONED = "ringing", "in_call", "pending", "ended", "abandoned"
+LIVE_STATUSES = (RINGING, IN_CALL)
+# Turn.status: received (saved, not graded yet) → grading → graded; a failure leaves it pending.
+RECEIVED, GRADING, GRADED, TURN_PENDING = "received", "grading", "graded", "pending"
+
+
+class Scenario(db.Model):
+    __tablename__ = "roleplay_scenarios"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    # The version new attempts use. Deliberately no foreign key (the versions table already
+    # points here; a cycle would complicate deletes and migrations): kept right by the sync.
+    current_version_id: Mapped[int | None]
+    retired: Mapped[bool] = mapped_column(default=False)
+    retired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    current_version: Mapped[ScenarioVersion | None] = relationship(
+        primaryjoin="foreign(Scenario.current_version_id) == ScenarioVersion.id", viewonly=True, lazy="joined")
+    versions: Mapped[list[ScenarioVersion]] = relationship(
+        back_populates="scenario", foreign_keys="ScenarioVersion.scenario_id", order_by="ScenarioVersion.version")
+
+    def __repr__(self) -> str:
+        return f"<Scenario {self.slug}>"
+
+
+class ScenarioVersion(db.Model):
+    __tablename__ = "roleplay_scenario_versions"
+    __table_args__ = (UniqueConstraint("scenario_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scenario_id: Mapped[int] = mapped_column(ForeignKey("roleplay_scenarios.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(63))
+    version: Mapped[int]
+    # sha256 of the resolved spec below (library phrases included), so a library change that
+    # alters how a scenario grades makes a new version too; audio file names are not part of it.
+    checksum: Mapped[str] = mapped_column(String(64))
+    source_file: Mapped[str] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(8))
+    difficulty: Mapped[int]
+    pass_mark: Mapped[float]
+    title: Mapped[dict] = mapped_column(JSON)
+    # The whole resolved scenario: see services.scenario_document.
+    spec: Mapped[dict] = mapped_column(JSON)
+    # node id -> synthesized audio file name in AUDIO_CACHE_DIR (served by media.audio).
+    audio: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    scenario: Mapped[Scenario] = relationship(back_populates="versions", foreign_keys=[scenario_id])
+
+
+class Phrasebook(db.Model):
+    """The habitual → professional table (roleplays/_phrasebook.yaml); one row, replaced on change."""
+
+    __tablename__ = "roleplay_phrasebook"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checksum: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attempt(db.Model):
+    __tablename__ = "roleplay_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    scenario_id: Mapped[int] = mapped_column(ForeignKey("roleplay_scenarios.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("roleplay_scenario_versions.id"), index=True)
+    # voice | typed. A voice attempt becomes typed for good as soon as one reply is typed.
+    mode: Mapped[str] = mapped_column(String(8))
+    require_voice: Mapped[bool] = mapped_column(default=False)  # set by assignments
+    status: Mapped[str] = mapped_column(String(16), default=RINGING, index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    difficulty: Mapped[int]
+    # The live call: the customer's current node (or the ending once over), anger, poor streak.
+    node_id: Mapped[str] = mapped_column(String(63))
+    anger: Mapped[int]
+    consecutive_poor: Mapped[int] = mapped_column(default=0)
+    rings: Mapped[int | None]  # rings heard when the trainee picked up
+    # Call-level results not tied to one reply (answer within rings).
+    call_items: Mapped[list] = mapped_column(JSON, default=list)
+    ending: Mapped[str | None] = mapped_column(String(16))  # resolved | transferred | hangup
+    earned: Mapped[float | None]
+    possible: Mapped[float | None]
+    score: Mapped[float | None]  # percent, grading.scoring.percent
+    passed: Mapped[bool | None]
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    version: Mapped[ScenarioVersion] = relationship(lazy="joined")
+    scenario: Mapped[Scenario] = relationship()
+    turns: Mapped[list[Turn]] = relationship(back_populates="attempt", order_by="Turn.seq",
+                                             cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<Attempt {self.id} {self.status}>"
+
+
+class Turn(db.Model):
+    """One reply of the trainee to one customer line."""
+
+    __tablename__ = "roleplay_turns"
+    __table_args__ = (UniqueConstraint("attempt_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("roleplay_attempts.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int]  # 1, 2, ... in call order
+    node_id: Mapped[str] = mapped_column(String(63))  # the customer line this replies to
+    anger_before: Mapped[int]
+    mode: Mapped[str] = mapped_column(String(8))  # voice | typed
+    status: Mapped[str] = mapped_column(String(16), default=RECEIVED, index=True)
+    # Relative to RECORDINGS_DIR; written before anything else happens to the reply.
+    recording_path: Mapped[str | None] = mapped_column(String(255))
+    speech_ended_ms: Mapped[int | None] = mapped_column(BigInteger)  # client clock, end of speech
+    transcript: Mapped[str | None] = mapped_column(Text)
+    # Graded results (ItemResult-shaped dicts; tips and habitual hits per UI language).
+    items: Mapped[list] = mapped_column(JSON, default=list)
+    delivery: Mapped[list] = mapped_column(JSON, default=list)
+    metrics: Mapped[dict | None] = mapped_column(JSON)
+    tips: Mapped[dict] = mapped_column(JSON, default=dict)
+    habitual: Mapped[dict] = mapped_column(JSON, default=dict)
+    earned: Mapped[float | None]
+    possible: Mapped[float | None]
+    score_fraction: Mapped[float | None]  # share of the node's rubric points: drives the outcome
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    anger_after: Mapped[int | None]
+    next_node: Mapped[str | None] = mapped_column(String(63))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    grading_started_at: Mapped[datetime | None]
+    graded_at: Mapped[datetime | None]
+
+    attempt: Mapped[Attempt] = relationship(back_populates="turns")

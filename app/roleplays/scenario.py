@@ -1,0 +1,140 @@
+"""A scenario as the grader sees it: the resolved spec stored as JSON on a ScenarioVersion.
+
+``scenario_document`` turns content_schema's validated Scenario into that JSON (the rubric
+items already expanded from the library, greeting and closing included), and ``ScenarioDoc``
+reads it back for grading, so a past attempt is always graded against what it was taken on.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from content_schema import Scenario as ContentScenario
+from grading.localize import pick
+from grading.rubric import RubricItem
+
+DOCUMENT_FORMAT = 1
+
+
+def _item_to_json(item: RubricItem | None) -> dict | None:
+    if item is None:
+        return None
+    data = asdict(item)
+    data["phrases"] = list(item.phrases)
+    data["elements"] = [list(group) for group in item.elements]
+    return data
+
+
+def _item_from_json(data: Mapping[str, Any] | None) -> RubricItem | None:
+    if not data:
+        return None
+    return RubricItem(
+        id=data["id"], kind=data["kind"], points=float(data["points"]),
+        phrases=tuple(data.get("phrases") or ()),
+        elements=tuple(tuple(group) for group in data.get("elements") or ()),
+        explanation=dict(data.get("explanation") or {}), source=data.get("source"),
+    )
+
+
+def scenario_document(scenario: ContentScenario) -> dict:
+    """The full resolved scenario as plain JSON data."""
+    spec = scenario.spec.model_dump(mode="json", by_alias=True)
+    spec["format"] = DOCUMENT_FORMAT
+    spec["nodes"] = {
+        node_id: {
+            "line": node.line,
+            "anger": node.anger,
+            "rubric": [_item_to_json(item) for item in node.rubric],
+            "next": dict(node.next),
+        }
+        for node_id, node in scenario.nodes.items()
+    }
+    spec["greeting"] = _item_to_json(scenario.greeting)
+    spec["closing"] = _item_to_json(scenario.closing)
+    return spec
+
+
+def document_checksum(document: Mapping[str, Any]) -> str:
+    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    line: str
+    anger: int
+    rubric: tuple[RubricItem, ...]
+    next: Mapping[str, str]
+
+
+class ScenarioDoc:
+    """Read access to a stored scenario document."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        self.data = document
+        self.nodes: dict[str, Node] = {
+            node_id: Node(node_id, node["line"], int(node["anger"]),
+                          tuple(_item_from_json(item) for item in node["rubric"]), dict(node["next"]))
+            for node_id, node in document["nodes"].items()
+        }
+        self.greeting = _item_from_json(document.get("greeting"))
+        self.closing = _item_from_json(document.get("closing"))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.data[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return dict(self.data["thresholds"])
+
+    @property
+    def anger_step(self) -> dict[str, int]:
+        return dict(self.data["anger_step"])
+
+    @property
+    def delivery_points(self) -> float:
+        return float(self.data["delivery"]["points"])
+
+    @property
+    def rings_rule(self) -> dict:
+        return dict(self.data["call_rules"]["answer_within_rings"])
+
+    def text(self, field: str, ui_language: str) -> str:
+        """A localized field (title, case_facts) in the UI language, zh-CN as fallback."""
+        return pick(self.data.get(field), ui_language)
+
+    def is_fallback(self, field: str, ui_language: str) -> bool:
+        """True when `field` has no text in `ui_language` and the zh-CN text is shown instead."""
+        value = self.data.get(field)
+        return isinstance(value, Mapping) and not value.get(ui_language)
+
+    def temperament(self, ui_language: str) -> str:
+        return pick(self.data["persona"].get("temperament"), ui_language)
+
+    def grammar(self, node_id: str, *, first: bool, phrasebook_forms: list[str] = ()) -> list[str]:
+        """Every phrasing the grader listens for at this node: rubric phrases and element
+        alternatives (forbidden ones too, so a bad reply is heard as bad), the greeting on the
+        first reply, the closing, and the habitual forms of the phrasebook."""
+        items = list(self.nodes[node_id].rubric)
+        if first and self.greeting is not None:
+            items.append(self.greeting)
+        if self.closing is not None:
+            items.append(self.closing)
+        phrases: list[str] = []
+        for item in items:
+            phrases.extend(item.phrases)
+            for group in item.elements:
+                phrases.extend(group)
+        phrases.extend(phrasebook_forms)
+        # Recognisers know words, not punctuation: "네, 알겠어요." is listened for as "네 알겠어요".
+        cleaned = (" ".join("".join(" " if unicodedata.category(ch).startswith("P") else ch
+                                    for ch in phrase).split()) for phrase in phrases)
+        return list(dict.fromkeys(p for p in cleaned if p))

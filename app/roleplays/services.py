@@ -1,0 +1,787 @@
+"""Role-play drills: content sync, the call flow, grading of replies, reports and evidence.
+
+Grading a reply is ``grade_turn(turn_id)``: one function of the turn's id that works inside
+or outside a web request (a queue worker, ``flask roleplay regrade``). It is idempotent: the
+turn is claimed with a status-guarded UPDATE, so it is graded exactly once however often it
+is called.
+"""
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, url_for
+from sqlalchemy import select, update
+
+from content_schema import ContentBundle, ContentError, ContentValidationError
+from grading.call import (
+    ENDINGS,
+    CallState,
+    answer_within_rings_rule,
+    choose_outcome,
+    closing_rule,
+    greeting_rule,
+)
+from grading.delivery import judge_delivery
+from grading.localize import pick
+from grading.rubric import ItemResult, Phrasebook as GradingPhrasebook, load_phrasebook, grade_reply
+from grading.scoring import is_passed, percent
+from speech.errors import AudioError
+from speech.metrics import compute_metrics
+
+from ..accounts.models import utcnow
+from ..core import events
+from ..extensions import db
+from ..speechops import services as speech
+from .models import (
+    ABANDONED,
+    ENDED,
+    GRADED,
+    GRADING,
+    IN_CALL,
+    LIVE_STATUSES,
+    PENDING,
+    RECEIVED,
+    RINGING,
+    TURN_PENDING,
+    Attempt,
+    Phrasebook,
+    Scenario,
+    ScenarioVersion,
+    Turn,
+)
+from .scenario import ScenarioDoc, document_checksum, scenario_document
+
+UI_LANGUAGES = ("zh-CN", "en")
+IDLE_ABANDON_AFTER = timedelta(hours=2)
+STALE_GRADING_AFTER = timedelta(minutes=10)  # a "grading" claim older than this died with its worker
+PROVOKED_ANGER = 60  # customer lines at or above this anger count as provocation for delivery
+MAX_TYPED_CHARS = 2000
+RINGS_ALLOWED = 3
+
+
+# --- errors the views turn into HTTP answers -------------------------------------------
+
+class RoleplayError(Exception):
+    """A refused action; ``status`` is the HTTP status, ``code`` a stable machine name."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class NotInCall(RoleplayError):
+    status = 409
+    code = "not_in_call"
+
+
+class VoiceRequired(RoleplayError):
+    status = 409
+    code = "voice_required"
+
+
+class BadAudio(RoleplayError):
+    """The upload is unusable; ``code`` is speech's AudioError code."""
+
+    status = 400
+
+
+class GradingFailed(RoleplayError):
+    """Recognition or grading raised: the turn is kept as pending for a later regrade."""
+
+    status = 202
+    code = "pending"
+
+    def __init__(self, message: str, turn_id: int) -> None:
+        super().__init__(message)
+        self.turn_id = turn_id
+
+
+# --- content sync ----------------------------------------------------------------------
+
+def _synthesize_lines(bundle: ContentBundle, cache_dir: Path) -> dict[str, dict[str, str]]:
+    """Speak every customer line into the audio cache: {slug: {node id: file name}}.
+
+    Any failure fails the whole sync, naming the scenario and the node.
+    """
+    from speech.errors import SynthesisError
+    from speech.tts import synthesize
+
+    jobs = [(scenario, node) for scenario in bundle.scenarios.values() for node in scenario.nodes.values()]
+
+    def speak(job):
+        scenario, node = job
+        try:
+            return synthesize(node.line, scenario.spec.language, gender=scenario.spec.persona.gender,
+                              anger=node.anger, cache_dir=cache_dir).path.name
+        except (SynthesisError, ValueError, OSError) as exc:
+            return ContentError(scenario.source_file, None,
+                                f'scenario "{scenario.slug}", node "{node.id}": the customer line could not be '
+                                f"synthesized ({exc})")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(speak, jobs))
+    errors = [result for result in results if isinstance(result, ContentError)]
+    if errors:
+        raise ContentValidationError(errors)
+    audio: dict[str, dict[str, str]] = defaultdict(dict)
+    for (scenario, node), name in zip(jobs, results):
+        audio[scenario.slug][node.id] = name
+    return audio
+
+
+def sync_roleplays(bundle: ContentBundle, report) -> None:
+    """Load bundle.scenarios idempotently; a changed scenario becomes a new version."""
+    now = utcnow()
+    audio = _synthesize_lines(bundle, Path(current_app.config["AUDIO_CACHE_DIR"]))
+    _sync_phrasebook(bundle.phrasebook, report)
+    existing = {row.slug: row for row in db.session.scalars(select(Scenario))}
+    for slug, content in bundle.scenarios.items():
+        document = scenario_document(content)
+        checksum = document_checksum(document)
+        row = existing.get(slug)
+        if row is None:
+            row = Scenario(slug=slug, created_at=now, updated_at=now)
+            db.session.add(row)
+            db.session.flush()
+        latest = db.session.scalar(select(ScenarioVersion).where(ScenarioVersion.scenario_id == row.id)
+                                   .order_by(ScenarioVersion.version.desc()).limit(1))
+        if latest is None or latest.checksum != checksum:
+            spec = content.spec
+            version = ScenarioVersion(
+                scenario_id=row.id, slug=slug, version=(latest.version + 1) if latest else 1, checksum=checksum,
+                source_file=content.source_file, language=spec.language, difficulty=spec.difficulty,
+                pass_mark=float(spec.pass_mark), title=dict(spec.title), spec=document,
+                audio=dict(audio[slug]), created_at=now)
+            db.session.add(version)
+            db.session.flush()
+            row.current_version_id = version.id
+            row.updated_at = now
+            report.note(f"role-play {slug}: version {version.version}" + (" (new)" if latest is None else ""))
+        else:
+            if latest.audio != audio[slug]:
+                latest.audio = dict(audio[slug])  # same words, new synthesis (e.g. espeak-ng upgraded)
+            if row.current_version_id != latest.id:
+                row.current_version_id = latest.id
+        if row.retired:
+            row.retired, row.retired_at, row.updated_at = False, None, now
+            report.note(f"role-play {slug}: restored")
+    for slug, row in existing.items():
+        if slug not in bundle.scenarios and not row.retired:
+            row.retired, row.retired_at, row.updated_at = True, now, now
+            report.note(f"role-play {slug}: retired")
+    db.session.flush()
+
+
+def _sync_phrasebook(data: Any, report) -> None:
+    checksum = document_checksum(data)
+    row = db.session.scalar(select(Phrasebook).order_by(Phrasebook.id).limit(1))
+    if row is None:
+        db.session.add(Phrasebook(checksum=checksum, data=data))
+        report.note("role-play phrasebook: loaded")
+    elif row.checksum != checksum:
+        row.checksum, row.data, row.updated_at = checksum, data, utcnow()
+        report.note("role-play phrasebook: updated")
+
+
+_compiled_phrasebooks: dict[str, GradingPhrasebook] = {}
+
+
+def current_phrasebook() -> GradingPhrasebook | None:
+    row = db.session.scalar(select(Phrasebook).order_by(Phrasebook.id).limit(1))
+    if row is None:
+        return None
+    if row.checksum not in _compiled_phrasebooks:
+        _compiled_phrasebooks[row.checksum] = load_phrasebook(row.data)
+    return _compiled_phrasebooks[row.checksum]
+
+
+# --- the scenario library ----------------------------------------------------------------
+
+def library() -> list[Scenario]:
+    """Current (not retired) scenarios, easiest first."""
+    rows = db.session.scalars(select(Scenario).where(Scenario.retired.is_(False))).all()
+    rows = [row for row in rows if row.current_version is not None]
+    return sorted(rows, key=lambda row: (row.current_version.difficulty, row.slug))
+
+
+def get_scenario(slug: str) -> Scenario | None:
+    row = db.session.scalar(select(Scenario).where(Scenario.slug == slug))
+    if row is None or row.retired or row.current_version is None:
+        return None
+    return row
+
+
+def doc_of(attempt_or_version: Attempt | ScenarioVersion) -> ScenarioDoc:
+    version = attempt_or_version.version if isinstance(attempt_or_version, Attempt) else attempt_or_version
+    return ScenarioDoc(version.spec)
+
+
+def voice_available(language: str) -> bool:
+    return language in speech.voice_languages()
+
+
+# --- attempts: the call flow -------------------------------------------------------------
+
+def start_attempt(user_id: int, slug: str, mode: str, *, require_voice: bool = False) -> Attempt:
+    """A new attempt on the scenario's current version, ringing."""
+    scenario = get_scenario(slug)
+    if scenario is None:
+        raise RoleplayError("No such scenario.", code="not_found")
+    if mode not in ("voice", "typed"):
+        raise RoleplayError("The mode must be voice or typed.", code="bad_mode")
+    version = scenario.current_version
+    if mode == "typed" and require_voice:
+        raise VoiceRequired("This drill must be answered by voice.")
+    if mode == "voice" and not voice_available(version.language):
+        if require_voice:
+            raise VoiceRequired("Voice grading is not available for this language on this server.")
+        mode = "typed"
+    document = version.spec
+    now = utcnow()
+    attempt = Attempt(user_id=user_id, scenario_id=scenario.id, version_id=version.id, mode=mode,
+                      require_voice=require_voice, status=RINGING, language=version.language,
+                      difficulty=version.difficulty, node_id=document["start"],
+                      anger=int(document["starting_anger"]), consecutive_poor=0, call_items=[],
+                      started_at=now, last_activity_at=now)
+    db.session.add(attempt)
+    db.session.commit()
+    return attempt
+
+
+def expire_idle(user_id: int | None = None, attempt_id: int | None = None) -> None:
+    """Attempts left ringing or mid-call for over 2 hours count as abandoned."""
+    cutoff = utcnow() - IDLE_ABANDON_AFTER
+    idle = [Attempt.status.in_(LIVE_STATUSES), Attempt.last_activity_at < cutoff]
+    if user_id is not None:
+        idle.append(Attempt.user_id == user_id)
+    if attempt_id is not None:
+        idle.append(Attempt.id == attempt_id)
+    # Read first: the common case writes nothing (and takes no write lock on SQLite).
+    if not db.session.scalars(select(Attempt.id).where(*idle).limit(1)).first():
+        return
+    db.session.execute(update(Attempt).where(*idle).values(status=ABANDONED, finished_at=utcnow()))
+    db.session.commit()
+    db.session.expire_all()
+
+
+def answer_call(attempt: Attempt, rings: int) -> Attempt:
+    """The trainee picked up after `rings` rings. Repeating it changes nothing."""
+    if attempt.status != RINGING:
+        return attempt
+    rings = max(1, min(int(rings), 99))
+    document = attempt.version.spec
+    rule = document["call_rules"]["answer_within_rings"]
+    items = []
+    if float(rule["points"]) > 0:
+        items.append(_item_json(answer_within_rings_rule(rings, int(rule["rings"]), float(rule["points"]))))
+    # Guarded: two concurrent answers set the rings once.
+    db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.status == RINGING)
+                              .values(status=IN_CALL, rings=rings, call_items=items, answered_at=utcnow(),
+                                      last_activity_at=utcnow()))
+    db.session.commit()
+    db.session.refresh(attempt)
+    return attempt
+
+
+def abandon(attempt: Attempt) -> Attempt:
+    if attempt.status in (RINGING, IN_CALL, PENDING):
+        attempt.status = ABANDONED
+        attempt.finished_at = utcnow()
+        db.session.commit()
+    return attempt
+
+
+def _claim_call(attempt: Attempt, mode: str) -> None:
+    """Move the attempt from in_call to pending (one reply at a time), or refuse."""
+    if mode == "typed" and attempt.require_voice:
+        raise VoiceRequired("This drill must be answered by voice; typed replies are not accepted.")
+    if attempt.status != IN_CALL:
+        raise NotInCall(f"The call is not waiting for a reply (status: {attempt.status}).")
+
+
+def _add_turn(attempt: Attempt, mode: str, **fields) -> Turn:
+    claimed = db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.status == IN_CALL)
+                                 .values(status=PENDING, last_activity_at=utcnow()))
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise NotInCall("The call is not waiting for a reply.")
+    seq = len(attempt.turns) + 1
+    turn = Turn(attempt_id=attempt.id, seq=seq, node_id=attempt.node_id, anger_before=attempt.anger, mode=mode,
+                status=RECEIVED, created_at=utcnow(), **fields)
+    db.session.add(turn)
+    if mode == "typed" and attempt.mode != "typed":
+        db.session.execute(update(Attempt).where(Attempt.id == attempt.id).values(mode="typed"))
+    db.session.commit()
+    return turn
+
+
+def submit_typed(attempt: Attempt, text: str) -> Turn:
+    """Save a typed reply (status received); grade it with grade_turn."""
+    _claim_call(attempt, "typed")
+    text = (text or "").strip()
+    if not text:
+        raise RoleplayError("The reply is empty.", code="empty")
+    if len(text) > MAX_TYPED_CHARS:
+        raise RoleplayError(f"The reply is longer than {MAX_TYPED_CHARS} characters.", code="too_long")
+    return _add_turn(attempt, "typed", transcript=text)
+
+
+def recordings_dir() -> Path:
+    return Path(current_app.config["RECORDINGS_DIR"])
+
+
+def submit_voice(attempt: Attempt, data: bytes, speech_ended_ms: int | None = None) -> Turn:
+    """Save the recording FIRST, check it is usable audio, then record the turn as received.
+
+    Raises BadAudio (no turn is used up) when the recording cannot be recognised.
+    """
+    _claim_call(attempt, "voice")
+    relative = Path(f"u{attempt.user_id}") / f"a{attempt.id}" / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex}.wav"
+    path = recordings_dir() / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)  # a crash never leaves half a file under the final name
+    try:
+        speech.load_audio(path)
+    except AudioError as exc:
+        # The rejected upload stays on disk (under rejected/) so support can see what the
+        # browser sent; it is not a turn, so the trainee simply tries again.
+        rejected = recordings_dir() / "rejected" / relative
+        rejected.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, rejected)
+        raise BadAudio(exc.message, code=exc.code) from exc
+    return _add_turn(attempt, "voice", recording_path=relative.as_posix(), speech_ended_ms=speech_ended_ms)
+
+
+# --- grading -----------------------------------------------------------------------------
+
+def _item_json(result: ItemResult) -> dict:
+    return asdict(result)
+
+
+def _claim_turn(turn_id: int) -> bool:
+    """Take the turn for grading; False when it is graded, being graded, or unknown."""
+    claimed = db.session.execute(update(Turn).where(Turn.id == turn_id, Turn.status.in_((RECEIVED, TURN_PENDING)))
+                                 .values(status=GRADING, grading_started_at=utcnow(), error=None))
+    db.session.commit()
+    return claimed.rowcount == 1
+
+
+def grade_turn(turn_id: int) -> Turn | None:
+    """Recognise (voice) and grade one reply, then move the call on; idempotent.
+
+    Grading an already graded (or currently grading) turn does nothing and returns it.
+    When recognition or grading raises, the turn is left ``pending`` with the error noted
+    and GradingFailed is raised; ``regrade_attempt`` picks it up later.
+    """
+    if not _claim_turn(turn_id):
+        return db.session.get(Turn, turn_id)
+    turn = db.session.get(Turn, turn_id)
+    try:
+        graded = _grade(turn)
+        ended_attempt = _apply(turn, graded)
+        db.session.commit()
+    except Exception as exc:  # recognition, model loading, a broken recording... all kept for later
+        db.session.rollback()
+        current_app.logger.warning("grading turn %s failed, kept as pending: %s", turn_id, exc, exc_info=True)
+        message = f"{type(exc).__name__}: {exc}"
+        db.session.execute(update(Turn).where(Turn.id == turn_id, Turn.status == GRADING)
+                           .values(status=TURN_PENDING, error=message[:2000]))
+        db.session.commit()
+        raise GradingFailed(message, turn_id) from exc
+    if ended_attempt is not None:
+        events.roleplay_attempt_graded.send(
+            ended_attempt.user_id, attempt_id=ended_attempt.id, scenario_slug=ended_attempt.version.slug,
+            passed=bool(ended_attempt.passed), score=ended_attempt.score)
+    return turn
+
+
+@dataclass
+class _Graded:
+    transcript: str
+    metrics: dict | None
+    items: list[dict]
+    delivery: list[dict]
+    tips: dict[str, list[str]]
+    habitual: dict[str, list[dict]]
+    earned: float
+    possible: float
+    fraction: float
+    outcome: str
+
+
+def _miss_tips(results: list[ItemResult]) -> dict[str, list[str]]:
+    return {ui: [pick(result.explanation, ui) for result in results if not result.matched and pick(result.explanation, ui)]
+            for ui in UI_LANGUAGES}
+
+
+def _grade(turn: Turn) -> _Graded:
+    attempt = turn.attempt
+    doc = doc_of(attempt)
+    node = doc.nodes[turn.node_id]
+    language = doc.language
+    phrasebook = current_phrasebook()
+    metrics = None
+    if turn.mode == "voice":
+        audio = speech.load_audio(recordings_dir() / turn.recording_path)
+        grammar = None
+        if speech.uses_grammar(language):
+            forms = [form for pair in (phrasebook.pairs if phrasebook else ()) if pair.language == language
+                     for form in pair.habitual]
+            grammar = doc.grammar(turn.node_id, first=turn.seq == 1, phrasebook_forms=forms)
+        transcript = speech.recognize(language, audio, grammar).text
+        metrics = compute_metrics(audio).to_dict()
+    else:
+        transcript = turn.transcript or ""
+
+    grades = {ui: grade_reply(transcript, node.rubric, language, phrasebook=phrasebook, ui_language=ui)
+              for ui in UI_LANGUAGES}
+    grade = grades["zh-CN"]
+    rubric_results = list(grade.items)
+    call_results: list[ItemResult] = []
+    if turn.seq == 1 and doc.greeting is not None:
+        call_results.append(greeting_rule(transcript, doc.greeting, language))
+
+    delivery: list[ItemResult] = []
+    if turn.mode == "voice" and doc.delivery_points > 0:
+        baseline = _baseline_metrics(attempt, turn)
+        delivery = judge_delivery(metrics, baseline, points=doc.delivery_points,
+                                  provoked=node.anger >= PROVOKED_ANGER, transcript=transcript, language=language)
+    outcome = choose_outcome(grade.fraction, doc.thresholds)
+    extra_tips = _miss_tips(call_results + delivery)
+    return _Graded(
+        transcript=transcript, metrics=metrics,
+        items=[_item_json(r) for r in rubric_results + call_results],
+        delivery=[_item_json(r) for r in delivery],
+        tips={ui: list(grades[ui].tips) + extra_tips[ui] for ui in UI_LANGUAGES},
+        habitual={ui: [hit._asdict() for hit in grades[ui].habitual_found] for ui in UI_LANGUAGES},
+        earned=grade.earned + sum(r.points_awarded for r in call_results + delivery),
+        possible=grade.possible + sum(r.points_possible for r in call_results + delivery),
+        fraction=grade.fraction, outcome=outcome,
+    )
+
+
+def _baseline_metrics(attempt: Attempt, turn: Turn) -> dict | None:
+    """The trainee's own first voice reply in this call (None while grading that one)."""
+    for earlier in attempt.turns:
+        if earlier.seq >= turn.seq:
+            break
+        if earlier.mode == "voice" and earlier.metrics:
+            return earlier.metrics
+    return None
+
+
+def _apply(turn: Turn, graded: _Graded) -> Attempt | None:
+    """Write the grade and move the call on. Returns the attempt when this reply ended it."""
+    attempt = turn.attempt
+    doc = doc_of(attempt)
+    node = doc.nodes[turn.node_id]
+    turn.transcript = graded.transcript
+    turn.metrics = graded.metrics
+    turn.delivery = graded.delivery
+    turn.tips = graded.tips
+    turn.habitual = graded.habitual
+    turn.score_fraction = round(graded.fraction, 4)
+    turn.outcome = graded.outcome
+    turn.status = GRADED
+    turn.graded_at = utcnow()
+    turn.error = None
+    items = list(graded.items)
+    earned, possible = graded.earned, graded.possible
+
+    live = attempt.status == PENDING and attempt.node_id == turn.node_id
+    if not live:
+        # The trainee left while this reply waited: grade it, but the call does not move on.
+        turn.items, turn.earned, turn.possible = items, earned, possible
+        turn.anger_after, turn.next_node = attempt.anger, None
+        return None
+
+    state = CallState(attempt.node_id, attempt.anger, attempt.consecutive_poor).step(
+        node.next, graded.outcome, anger_step=doc.anger_step, hangup_after_poor=int(doc.hangup_after_poor))
+    ending = state.node.removeprefix("end:") if state.node in ENDINGS else None
+    if ending in ("resolved", "transferred") and doc.closing is not None:
+        closing = closing_rule(graded.transcript, doc.closing, doc.language)
+        items.append(_item_json(closing))
+        earned += closing.points_awarded
+        possible += closing.points_possible
+        for ui in UI_LANGUAGES:
+            turn.tips[ui] = turn.tips[ui] + _miss_tips([closing])[ui]
+    turn.items, turn.earned, turn.possible = items, earned, possible
+    turn.anger_after, turn.next_node = state.anger, state.node
+    attempt.node_id, attempt.anger, attempt.consecutive_poor = state.node, state.anger, state.consecutive_poor
+    attempt.last_activity_at = utcnow()
+    if ending is None:
+        attempt.status = IN_CALL
+        return None
+    _finish(attempt, ending, doc, turn)
+    return attempt
+
+
+def _finish(attempt: Attempt, ending: str, doc: ScenarioDoc, last_turn: Turn) -> None:
+    call_items = list(attempt.call_items or [])
+    if ending == "hangup" and doc.closing is not None:
+        # No chance to close: the closing points count as missed.
+        call_items.append(_item_json(ItemResult(
+            "closing", "intent", float(doc.closing.points), 0.0, False, ["the customer hung up"], "call:closing",
+            dict(doc.closing.explanation))))
+    attempt.call_items = call_items
+    turns = [t for t in attempt.turns if t.status == GRADED or t is last_turn]
+    earned = sum(t.earned or 0.0 for t in turns) + sum(i["points_awarded"] for i in call_items)
+    possible = sum(t.possible or 0.0 for t in turns) + sum(i["points_possible"] for i in call_items)
+    attempt.earned, attempt.possible = round(earned, 3), round(possible, 3)
+    attempt.score = percent(earned, possible)
+    attempt.passed = is_passed(attempt.score, float(doc.pass_mark))
+    attempt.ending = ending
+    attempt.status = ENDED
+    attempt.finished_at = utcnow()
+
+
+def regrade_attempt(attempt_id: int) -> Attempt | None:
+    """Grade every reply of the attempt that is still waiting (received, pending, or a stale claim).
+
+    Safe to call any time: graded turns are left alone. Raises GradingFailed when a reply
+    still cannot be graded (it stays pending).
+    """
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        return None
+    stale = utcnow() - STALE_GRADING_AFTER
+    db.session.execute(update(Turn).where(Turn.attempt_id == attempt_id, Turn.status == GRADING,
+                                          Turn.grading_started_at < stale).values(status=TURN_PENDING))
+    db.session.commit()
+    waiting = db.session.scalars(select(Turn.id).where(Turn.attempt_id == attempt_id,
+                                                       Turn.status.in_((RECEIVED, TURN_PENDING)))
+                                 .order_by(Turn.seq)).all()
+    for turn_id in waiting:
+        grade_turn(turn_id)
+    db.session.expire_all()
+    return db.session.get(Attempt, attempt_id)
+
+
+# --- what pages and other domains read ---------------------------------------------------
+
+def attempt_for_user(attempt_id: int, user) -> Attempt | None:
+    """The attempt when `user` may see it: its owner, or a trainer (reviews)."""
+    from ..accounts.permissions import Role, has_role
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        return None
+    if attempt.user_id == user.id or has_role(user, Role.TRAINER):
+        return attempt
+    return None
+
+
+def item_view(item: dict, ui_language: str) -> dict:
+    """An ItemResult-shaped dict for the API/templates, explanation in the UI language."""
+    return {"item_id": item["item_id"], "rule": item["rule"], "kind": item.get("kind", "intent"),
+            "points_possible": item["points_possible"], "points_awarded": item["points_awarded"],
+            "matched": item["matched"], "evidence": list(item.get("evidence") or []),
+            "explanation": pick(item.get("explanation"), ui_language)}
+
+
+def turn_view(turn: Turn, ui_language: str) -> dict:
+    return {
+        "id": turn.id,
+        "seq": turn.seq,
+        "node_id": turn.node_id,
+        "mode": turn.mode,
+        "status": turn.status,
+        "transcript": turn.transcript,
+        "score_fraction": turn.score_fraction,
+        "earned": turn.earned,
+        "possible": turn.possible,
+        "items": [item_view(item, ui_language) for item in turn.items or []],
+        "delivery": [item_view(item, ui_language) for item in turn.delivery or []],
+        "metrics": turn.metrics,
+        "tips": list((turn.tips or {}).get(ui_language) or (turn.tips or {}).get("zh-CN") or []),
+        "habitual": list((turn.habitual or {}).get(ui_language) or (turn.habitual or {}).get("zh-CN") or []),
+        "outcome": turn.outcome,
+        "anger_before": turn.anger_before,
+        "anger_after": turn.anger_after,
+        "next_node": turn.next_node,
+    }
+
+
+def audio_url(version: ScenarioVersion, node_id: str) -> str | None:
+    name = (version.audio or {}).get(node_id)
+    return url_for("media.audio", name=name) if name else None
+
+
+def attempt_report(attempt_id: int, ui_language: str = "zh-CN") -> dict | None:
+    """Everything the after-call report shows (also for trainers' review pages)."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        return None
+    version = attempt.version
+    doc = ScenarioDoc(version.spec)
+    turns = []
+    for turn in attempt.turns:
+        view = turn_view(turn, ui_language)
+        view["customer_line"] = doc.nodes[turn.node_id].line
+        view["customer_audio_url"] = audio_url(version, turn.node_id)
+        view["recording_url"] = (url_for("roleplays.recording", turn_id=turn.id)
+                                 if turn.recording_path else None)
+        turns.append(view)
+    return {
+        "attempt_id": attempt.id,
+        "user_id": attempt.user_id,
+        "scenario_slug": version.slug,
+        "scenario_version": version.version,
+        "title": doc.text("title", ui_language),
+        "language": attempt.language,
+        "difficulty": attempt.difficulty,
+        "mode": attempt.mode,
+        "status": attempt.status,
+        "ending": attempt.ending,
+        "score": attempt.score,
+        "passed": attempt.passed,
+        "pass_mark": version.pass_mark,
+        "earned": attempt.earned,
+        "possible": attempt.possible,
+        "rings": attempt.rings,
+        "call_items": [item_view(item, ui_language) for item in attempt.call_items or []],
+        "turns": turns,
+        "started_at": attempt.started_at,
+        "finished_at": attempt.finished_at,
+        "pending_turns": [t["id"] for t in turns if t["status"] in (RECEIVED, TURN_PENDING, GRADING)],
+    }
+
+
+def user_attempts(user_id: int) -> list[Attempt]:
+    expire_idle(user_id=user_id)
+    return db.session.scalars(select(Attempt).where(Attempt.user_id == user_id)
+                              .order_by(Attempt.started_at.desc(), Attempt.id.desc())).all()
+
+
+def score_trend(attempts: list[Attempt], *, width: int = 600, height: int = 200, pad: int = 24) -> dict:
+    """Ended attempts' scores, oldest first, as SVG polyline points (0..100 on the y axis)."""
+    scored = sorted((a for a in attempts if a.status == ENDED and a.score is not None),
+                    key=lambda a: (a.finished_at or a.started_at, a.id))
+    points = []
+    step = (width - 2 * pad) / max(1, len(scored) - 1)
+    for index, attempt in enumerate(scored):
+        x = pad + (index * step if len(scored) > 1 else (width - 2 * pad) / 2)
+        y = pad + (100 - attempt.score) / 100 * (height - 2 * pad)
+        points.append({"x": round(x, 1), "y": round(y, 1), "score": attempt.score, "passed": attempt.passed,
+                       "slug": attempt.version.slug, "attempt_id": attempt.id})
+    marks = {a.version.pass_mark for a in scored}
+    # One dashed pass-mark line when every charted scenario has the same pass mark.
+    pass_y = round(pad + (100 - marks.pop()) / 100 * (height - 2 * pad), 1) if len(marks) == 1 else None
+    return {"width": width, "height": height, "pad": pad, "points": points,
+            "polyline": " ".join(f"{p['x']},{p['y']}" for p in points), "pass_y": pass_y}
+
+
+def weakest_items(user_id: int, ui_language: str = "zh-CN", limit: int = 5) -> list[dict]:
+    """Rubric rules with the lowest share of points earned over the user's graded replies.
+
+    Intents (and call/delivery rules) earn their share of points; a forbidden item's share is
+    how often it was avoided.
+    """
+    turns = db.session.scalars(select(Turn).join(Attempt).where(Attempt.user_id == user_id,
+                                                                Turn.status == GRADED)).all()
+    totals: dict[str, dict] = {}
+    for turn in turns:
+        for item in list(turn.items or []) + list(turn.delivery or []):
+            entry = totals.setdefault(item["rule"], {"rule": item["rule"], "earned": 0.0, "possible": 0.0,
+                                                     "count": 0, "explanation": item.get("explanation") or {}})
+            entry["count"] += 1
+            if item.get("kind") == "forbidden":
+                entry["possible"] += 1
+                entry["earned"] += 0 if item["matched"] else 1
+            else:
+                entry["possible"] += item["points_possible"]
+                entry["earned"] += item["points_awarded"]
+    rows = []
+    for entry in totals.values():
+        if entry["possible"] <= 0:
+            continue
+        share = entry["earned"] / entry["possible"]
+        if share >= 1:
+            continue
+        rows.append({"rule": entry["rule"], "share": round(share, 3), "count": entry["count"],
+                     "explanation": pick(entry["explanation"], ui_language)})
+    rows.sort(key=lambda row: (row["share"], -row["count"], row["rule"]))
+    return rows[:limit]
+
+
+@dataclass(frozen=True)
+class RoleplayEvidence:
+    attempt_id: int
+    scenario_slug: str
+    difficulty: int
+    score: float
+    passed: bool
+    finished_at: datetime
+    mode: str
+
+
+def voice_passes(user_id: int, *, min_difficulty: int, since: datetime) -> list[RoleplayEvidence]:
+    """Passed, fully voice-answered drills at or above a difficulty, finished since `since`, oldest first."""
+    rows = db.session.scalars(
+        select(Attempt).where(Attempt.user_id == user_id, Attempt.status == ENDED, Attempt.passed.is_(True),
+                              Attempt.mode == "voice", Attempt.difficulty >= min_difficulty,
+                              Attempt.finished_at >= since)
+        .order_by(Attempt.finished_at, Attempt.id)).all()
+    return [RoleplayEvidence(a.id, a.version.slug, a.difficulty, float(a.score), bool(a.passed), a.finished_at,
+                             a.mode) for a in rows]
+
+
+# --- scoring a text from the command line ------------------------------------------------
+
+def scenario_doc_for(slug: str, root: str | None = None) -> tuple[ScenarioDoc, GradingPhrasebook | None, str]:
+    """The scenario as synced (current version), else straight from the content files."""
+    row = db.session.scalar(select(Scenario).where(Scenario.slug == slug))
+    if row is not None and row.current_version is not None:
+        return ScenarioDoc(row.current_version.spec), current_phrasebook(), f"database (version {row.current_version.version})"
+    from ..content.services import load_bundle
+    bundle = load_bundle(root)
+    if slug not in bundle.scenarios:
+        raise RoleplayError(f"unknown scenario {slug!r} (known: {', '.join(sorted(bundle.scenarios))})",
+                            code="not_found")
+    return ScenarioDoc(scenario_document(bundle.scenarios[slug])), load_phrasebook(bundle.phrasebook), "content files"
+
+
+def score_text(doc: ScenarioDoc, node_id: str | None, text: str, ui_language: str = "zh-CN",
+               phrasebook: GradingPhrasebook | None = None) -> dict:
+    """How one reply at one node would grade, and where the call would go next."""
+    node_id = node_id or doc.start
+    if node_id not in doc.nodes:
+        raise RoleplayError(f"unknown node {node_id!r} (nodes: {', '.join(doc.nodes)})", code="not_found")
+    node = doc.nodes[node_id]
+    grade = grade_reply(text, node.rubric, doc.language, phrasebook=phrasebook, ui_language=ui_language)
+    score = percent(grade.earned, grade.possible)
+    outcome = choose_outcome(grade.fraction, doc.thresholds)
+    anger = int(doc.starting_anger) if node_id == doc.start else node.anger
+    state = CallState(node_id, anger).step(node.next, outcome, anger_step=doc.anger_step,
+                                           hangup_after_poor=int(doc.hangup_after_poor))
+    result = {
+        "scenario": doc.slug, "node": node_id, "language": doc.language, "text": text,
+        "score": score, "pass_mark": doc.pass_mark, "passed": is_passed(score, float(doc.pass_mark)),
+        "earned": grade.earned, "possible": grade.possible, "fraction": round(grade.fraction, 4),
+        "items": [item_view(_item_json(r), ui_language) for r in grade.items],
+        "tips": grade.tips,
+        "habitual": [hit._asdict() for hit in grade.habitual_found],
+        "transition": {"outcome": outcome, "next": state.node, "anger_before": anger, "anger_after": state.anger,
+                       "ended": state.ended},
+    }
+    if node_id == doc.start and doc.greeting is not None:
+        result["greeting"] = item_view(_item_json(greeting_rule(text, doc.greeting, doc.language)), ui_language)
+    return result
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str)

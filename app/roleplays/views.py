@@ -1,0 +1,299 @@
+"""Role-play pages and the JSON API the call screen (static/js/drill.js) talks to."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+
+from ..accounts.permissions import Role, allow
+from ..core.i18n import content_language
+from ..extensions import db
+from . import services
+from .forms import StartForm
+from .models import ABANDONED, ENDED, Attempt, Turn
+from .scenario import ScenarioDoc
+
+bp = Blueprint("roleplays", __name__, template_folder="templates")
+
+# Translated messages for speech's AudioError codes and the refusals of the call flow.
+ERROR_MESSAGES = {
+    "not_audio": _l("The upload is not a WAV recording."),
+    "unsupported": _l("This recording format is not supported. Please record again."),
+    "truncated": _l("The recording was cut off. Please record your reply again."),
+    "empty": _l("The recording contains no audio. Please record your reply again."),
+    "silence": _l("The recording is silent: check that the microphone is on and not muted, then try again."),
+    "too_long": _l("The recording is too long. Keep each reply under %(seconds)s seconds."),
+    "too_large": _l("The recording is larger than the upload limit."),
+    "not_in_call": _l("The call is not waiting for a reply right now."),
+    "voice_required": _l("This drill must be answered by voice; typed replies are not accepted."),
+    "empty_text": _l("Type a reply first."),
+    "text_too_long": _l("The reply is too long."),
+    "no_audio": _l("No recording was sent."),
+    "bad_request": _l("The request could not be understood."),
+    "not_found": _l("There is nothing at this address."),
+    "bad_mode": _l("Choose voice or typed replies."),
+}
+ENDING_LABELS = {
+    "resolved": _l("Resolved"),
+    "transferred": _l("Transferred"),
+    "hangup": _l("The customer hung up"),
+}
+STATUS_LABELS = {
+    "ringing": _l("Not answered"),
+    "in_call": _l("In progress"),
+    "pending": _l("Waiting for grading"),
+    "ended": _l("Finished"),
+    "abandoned": _l("Abandoned"),
+}
+LANGUAGE_LABELS = {"zh-CN": _l("Mandarin"), "en-US": _l("English"), "ko-KR": _l("Korean")}
+
+
+def _message(code: str) -> str:
+    if code == "too_long":
+        return _("The recording is too long. Keep each reply under %(seconds)s seconds.",
+                 seconds=int(current_app.config["MAX_AUDIO_SECONDS"]))
+    return str(ERROR_MESSAGES.get(code, ERROR_MESSAGES["bad_request"]))
+
+
+def _error(code: str, status: int):
+    return jsonify(error=code, message=_message(code)), status
+
+
+def _refusal(exc: services.RoleplayError):
+    code = exc.code
+    if isinstance(exc, services.RoleplayError) and not isinstance(exc, services.BadAudio):
+        code = {"empty": "empty_text", "too_long": "text_too_long"}.get(code, code)
+    return _error(code, exc.status)
+
+
+@bp.app_context_processor
+def _labels():
+    return {"roleplay_endings": ENDING_LABELS, "roleplay_statuses": STATUS_LABELS,
+            "roleplay_languages": LANGUAGE_LABELS}
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    """The current learner's attempt; anyone else's is simply not found."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != current_user.id:
+        abort(404)
+    return attempt
+
+
+# --- pages -------------------------------------------------------------------------------
+
+@bp.route("/roleplays/")
+@allow(Role.LEARNER)
+def index():
+    ui = content_language()
+    attempts = services.user_attempts(current_user.id)
+    best: dict[int, float] = {}
+    live: dict[int, Attempt] = {}
+    for attempt in attempts:
+        if attempt.status == ENDED and attempt.score is not None:
+            best[attempt.scenario_id] = max(best.get(attempt.scenario_id, 0.0), attempt.score)
+        if attempt.status in ("ringing", "in_call", "pending") and attempt.scenario_id not in live:
+            live[attempt.scenario_id] = attempt
+    voice = services.speech.voice_languages()
+    scenarios = []
+    for row in services.library():
+        doc = ScenarioDoc(row.current_version.spec)
+        scenarios.append({"slug": row.slug, "title": doc.text("title", ui),
+                          "title_fallback": doc.is_fallback("title", ui),
+                          "difficulty": row.current_version.difficulty, "language": row.current_version.language,
+                          "voice": row.current_version.language in voice, "best": best.get(row.id),
+                          "live": live.get(row.id)})
+    return render_template("roleplays/index.html", scenarios=scenarios)
+
+
+@bp.route("/roleplays/history")
+@allow(Role.LEARNER)
+def history():
+    ui = content_language()
+    attempts = services.user_attempts(current_user.id)
+    rows = [{"attempt": a, "title": ScenarioDoc(a.version.spec).text("title", ui)} for a in attempts]
+    return render_template("roleplays/history.html", rows=rows, trend=services.score_trend(attempts),
+                           weakest=services.weakest_items(current_user.id, ui))
+
+
+@bp.route("/roleplays/<slug>")
+@allow(Role.LEARNER)
+def briefing(slug: str):
+    scenario = services.get_scenario(slug)
+    if scenario is None:
+        abort(404)
+    ui = content_language()
+    version = scenario.current_version
+    doc = ScenarioDoc(version.spec)
+    voice_ok = services.voice_available(version.language)
+    form = StartForm()
+    if not voice_ok:
+        form.mode.data = "typed"
+    return render_template("roleplays/briefing.html", scenario=scenario, version=version, doc=doc, ui=ui,
+                           voice_ok=voice_ok, form=form)
+
+
+@bp.route("/roleplays/<slug>/start", methods=["POST"])
+@allow(Role.LEARNER)
+def start(slug: str):
+    scenario = services.get_scenario(slug)
+    if scenario is None:
+        abort(404)
+    form = StartForm()
+    if not form.validate_on_submit():
+        flash(_("Choose voice or typed replies."), "error")
+        return redirect(url_for("roleplays.briefing", slug=slug))
+    wanted = form.mode.data
+    try:
+        attempt = services.start_attempt(current_user.id, slug, wanted)
+    except services.RoleplayError as exc:
+        flash(_message(exc.code), "error")
+        return redirect(url_for("roleplays.briefing", slug=slug))
+    if wanted == "voice" and attempt.mode == "typed":
+        flash(_("Voice grading is not available for this call's language on this server, so you will reply by "
+                "typing. Typed replies are marked as typed in your record."), "info")
+    return redirect(url_for("roleplays.call", attempt_id=attempt.id))
+
+
+@bp.route("/roleplays/attempts/<int:attempt_id>/call")
+@allow(Role.LEARNER)
+def call(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    services.expire_idle(attempt_id=attempt.id)
+    doc = ScenarioDoc(attempt.version.spec)
+    return render_template(
+        "roleplays/call.html", attempt=attempt, scenario_title=doc.text("title", content_language()),
+        state_url=url_for("roleplays.api_state", attempt_id=attempt.id),
+        answer_url=url_for("roleplays.api_answer", attempt_id=attempt.id),
+        turns_url=url_for("roleplays.api_turns", attempt_id=attempt.id),
+        abandon_url=url_for("roleplays.api_abandon", attempt_id=attempt.id),
+        report_url=url_for("roleplays.report", attempt_id=attempt.id),
+        mode=attempt.mode, language=attempt.language, difficulty=attempt.difficulty)
+
+
+@bp.route("/roleplays/attempts/<int:attempt_id>/report")
+@allow(Role.LEARNER, Role.TRAINER)
+def report(attempt_id: int):
+    attempt = services.attempt_for_user(attempt_id, current_user)
+    if attempt is None:
+        abort(404)
+    services.expire_idle(attempt_id=attempt.id)
+    data = services.attempt_report(attempt_id, content_language())
+    return render_template("roleplays/report.html", report=data,
+                           own=attempt.user_id == current_user.id)
+
+
+@bp.route("/roleplays/turns/<int:turn_id>/recording")
+@allow(Role.LEARNER, Role.TRAINER)
+def recording(turn_id: int):
+    turn = db.session.get(Turn, turn_id)
+    if turn is None or not turn.recording_path or services.attempt_for_user(turn.attempt_id, current_user) is None:
+        abort(404)
+    root = services.recordings_dir().resolve()
+    path = (root / turn.recording_path).resolve()
+    if root not in path.parents or not path.is_file():
+        abort(404)
+    response = send_file(Path(path), mimetype="audio/wav", conditional=True, max_age=0)
+    response.cache_control.private = True
+    return response
+
+
+# --- JSON API ----------------------------------------------------------------------------
+
+def _state(attempt: Attempt) -> dict:
+    version = attempt.version
+    doc = ScenarioDoc(version.spec)
+    show_caption = attempt.difficulty == 1
+    over = attempt.status in (ENDED, ABANDONED)
+    if not over and attempt.node_id in doc.nodes:
+        node = {"id": attempt.node_id, "line": doc.nodes[attempt.node_id].line if show_caption else None,
+                "audio_url": services.audio_url(version, attempt.node_id)}
+    else:
+        node = {"id": None, "line": None, "audio_url": None}
+    return {
+        "attempt_id": attempt.id,
+        "status": attempt.status,
+        "mode": attempt.mode,
+        "language": attempt.language,
+        "difficulty": attempt.difficulty,
+        "show_caption": show_caption,
+        "anger": attempt.anger,
+        "node": node,
+        "turns": [{"id": t.id, "node_id": t.node_id, "transcript": t.transcript, "score_fraction": t.score_fraction,
+                   "status": t.status} for t in attempt.turns],
+        "ended": over,
+        "ending": attempt.ending,
+        "report_url": url_for("roleplays.report", attempt_id=attempt.id),
+        "rings_allowed": int(doc.rings_rule.get("rings", services.RINGS_ALLOWED)),
+    }
+
+
+def _fresh(attempt_id: int) -> Attempt:
+    db.session.expire_all()
+    return db.session.get(Attempt, attempt_id)
+
+
+@bp.route("/api/roleplays/attempts/<int:attempt_id>/state")
+@allow(Role.LEARNER)
+def api_state(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    services.expire_idle(attempt_id=attempt.id)
+    return jsonify(_state(_fresh(attempt_id)))
+
+
+@bp.route("/api/roleplays/attempts/<int:attempt_id>/answer", methods=["POST"])
+@allow(Role.LEARNER)
+def api_answer(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    body = request.get_json(silent=True) or {}
+    try:
+        rings = int(body.get("rings", 1))
+    except (TypeError, ValueError):
+        return _error("bad_request", 400)
+    services.answer_call(attempt, rings)
+    return jsonify(_state(_fresh(attempt_id)))
+
+
+@bp.route("/api/roleplays/attempts/<int:attempt_id>/turns", methods=["POST"])
+@allow(Role.LEARNER)
+def api_turns(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    try:
+        if request.mimetype == "multipart/form-data":
+            upload = request.files.get("audio")
+            if upload is None:
+                return _error("no_audio", 400)
+            ended_ms = request.form.get("speech_ended_ms", type=int)
+            turn = services.submit_voice(attempt, upload.read(), ended_ms)
+        elif request.is_json:
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+                return _error("bad_request", 400)
+            turn = services.submit_typed(attempt, body["text"])
+        else:
+            return _error("bad_request", 400)
+    except services.RoleplayError as exc:
+        return _refusal(exc)
+    turn_id = turn.id
+    try:
+        services.grade_turn(turn_id)
+    except services.GradingFailed:
+        return jsonify(status="pending", turn_id=turn_id,
+                       message=_("Your reply was saved, but it could not be graded right now. "
+                                 "It will be graded later; nothing you said is lost.")), 202
+    attempt = _fresh(attempt_id)
+    turn = db.session.get(Turn, turn_id)
+    view = services.turn_view(turn, content_language())
+    payload = {key: view[key] for key in ("id", "transcript", "score_fraction", "items", "tips", "habitual",
+                                          "delivery", "mode", "status")}
+    return jsonify(turn=payload, outcome=turn.outcome, anger=attempt.anger, state=_state(attempt))
+
+
+@bp.route("/api/roleplays/attempts/<int:attempt_id>/abandon", methods=["POST"])
+@allow(Role.LEARNER)
+def api_abandon(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    services.abandon(attempt)
+    return jsonify(_state(_fresh(attempt_id)))

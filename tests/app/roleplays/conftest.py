@@ -1,0 +1,138 @@
+"""Helpers for the role-play tests: content copies (with the Korean test scenario), a drill API client,
+scripted replies built from the synced rubric, and real espeak-ng Korean speech."""
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.content.services import sync_content
+from app.extensions import db
+from app.roleplays.models import Scenario
+from app.roleplays.scenario import ScenarioDoc
+from tests.conftest import csrf_token, login_as
+
+CONTENT_FOLDERS = ("courses", "exams", "roleplays")
+KO_SCENARIO = Path(__file__).resolve().parents[2] / "fixtures" / "roleplays" / "ko-thanks-for-waiting.yaml"
+ZH_SLUG = "broadband-outage-refund"
+KO_SLUG = "ko-thanks-for-waiting"
+
+
+@pytest.fixture
+def content_copy(app, tmp_path) -> Path:
+    """A writable copy of the shipped content tree."""
+    source = Path(app.config["CONTENT_ROOT"])
+    root = tmp_path / "content"
+    for folder in CONTENT_FOLDERS:
+        shutil.copytree(source / folder, root / folder)
+    return root
+
+
+@pytest.fixture
+def ko_content(app, content_copy) -> Path:
+    """The shipped content plus the Korean test scenario, synced."""
+    shutil.copy(KO_SCENARIO, content_copy / "roleplays" / KO_SCENARIO.name)
+    with app.app_context():
+        sync_content(content_copy)
+    return content_copy
+
+
+def scenario_doc(app, slug: str) -> ScenarioDoc:
+    with app.app_context():
+        row = db.session.scalar(select(Scenario).where(Scenario.slug == slug))
+        return ScenarioDoc(row.current_version.spec)
+
+
+def good_reply(doc: ScenarioDoc, node_id: str, *, greeting: bool = False, closing: bool = False,
+               only: tuple[str, ...] | None = None) -> str:
+    """A reply made of the node's accepted phrasings (each intent's first phrase)."""
+    parts = [doc.greeting.phrases[0]] if greeting and doc.greeting else []
+    for item in doc.nodes[node_id].rubric:
+        if item.kind != "intent" or (only is not None and item.id not in only):
+            continue
+        parts.append(item.phrases[0] if item.phrases else "".join(group[0] for group in item.elements))
+    if closing and doc.closing:
+        parts.append(doc.closing.phrases[0])
+    return "。".join(parts) + "。"
+
+
+def bad_reply(doc: ScenarioDoc, node_id: str) -> str:
+    """A reply saying the node's forbidden phrases and nothing it asks for."""
+    forbidden = [item.phrases[0] for item in doc.nodes[node_id].rubric if item.kind == "forbidden"]
+    return "。".join(forbidden + ["这是公司的规定"]) + "。"
+
+
+class Drill:
+    """The call screen's requests, as drill.js sends them."""
+
+    def __init__(self, client, user):
+        self.client = client
+        login_as(client, user)
+        self.token = csrf_token(client, "/roleplays/")
+
+    @property
+    def headers(self):
+        return {"X-CSRFToken": self.token}
+
+    def start(self, slug: str, mode: str = "typed") -> int:
+        response = self.client.post(f"/roleplays/{slug}/start", data={"csrf_token": self.token, "mode": mode})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        match = re.search(r"/roleplays/attempts/(\d+)/call", response.headers["Location"])
+        assert match, response.headers["Location"]
+        return int(match.group(1))
+
+    def state(self, attempt_id: int):
+        return self.client.get(f"/api/roleplays/attempts/{attempt_id}/state")
+
+    def answer(self, attempt_id: int, rings: int = 2):
+        return self.client.post(f"/api/roleplays/attempts/{attempt_id}/answer", json={"rings": rings},
+                                headers=self.headers)
+
+    def say(self, attempt_id: int, text: str):
+        return self.client.post(f"/api/roleplays/attempts/{attempt_id}/turns", json={"text": text},
+                                headers=self.headers)
+
+    def upload(self, attempt_id: int, wav: bytes, speech_ended_ms: int | None = None):
+        data = {"audio": (io.BytesIO(wav), "reply.wav", "audio/wav")}
+        if speech_ended_ms is not None:
+            data["speech_ended_ms"] = str(speech_ended_ms)
+        return self.client.post(f"/api/roleplays/attempts/{attempt_id}/turns", data=data, headers=self.headers,
+                                content_type="multipart/form-data")
+
+    def abandon(self, attempt_id: int):
+        return self.client.post(f"/api/roleplays/attempts/{attempt_id}/abandon", headers=self.headers)
+
+
+@pytest.fixture(scope="session")
+def korean_speech(tmp_path_factory):
+    """Real Korean speech from espeak-ng (16 kHz mono 16-bit WAV, like the browser sends), cached per text."""
+    folder = tmp_path_factory.mktemp("ko-speech")
+    made: dict[str, bytes] = {}
+
+    def speak(text: str) -> bytes:
+        if text not in made:
+            raw = folder / f"{len(made)}.wav"
+            out = folder / f"{len(made)}-16k.wav"
+            subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), text], check=True, capture_output=True)
+            subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True,
+                           capture_output=True)
+            made[text] = out.read_bytes()
+        return made[text]
+
+    return speak
+
+
+def pcm_wav(samples: bytes, rate: int = 16000) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples)
+    return buffer.getvalue()
