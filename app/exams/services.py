@@ -1,0 +1,581 @@
+"""Exam operations: loading exams from content, running attempts, grading, statistics.
+
+Time is the server's: an attempt's deadline is fixed when it starts, saves after it are
+refused, and an attempt past it is closed with what was saved, lazily whenever it is
+touched and by ``flask exams close-expired``.
+
+Other domains call: start_attempt, best_attempt, passed_attempts, listen_type_results.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from content_schema import ContentBundle, ContentError, ContentValidationError
+from grading.scoring import is_passed, percent
+from speech import SpeechError, synthesize
+
+from ..accounts.models import utcnow
+from ..content.services import SyncReport
+from ..core.events import exam_attempt_graded
+from ..extensions import db
+from . import paper, stats
+from .models import (
+    CLOSED_EXPIRED,
+    CLOSED_SUBMITTED,
+    GRADED,
+    IN_PROGRESS,
+    Exam,
+    ExamAnswer,
+    ExamAttempt,
+    ExamQuestion,
+)
+
+# A save sent in the last second arrives a moment after the deadline; it still counts.
+SAVE_GRACE = timedelta(seconds=5)
+
+
+class ExamError(Exception):
+    """A user-facing refusal; str() is a translated message."""
+
+
+class ExamNotFound(ExamError):
+    pass
+
+
+class AttemptNotFound(ExamError):
+    pass
+
+
+class ExamUnavailable(ExamError):
+    """No attempts left, or the cooldown has not passed."""
+
+
+class AttemptClosed(ExamError):
+    """A save or play on an attempt that is already graded (or just closed by its time limit)."""
+
+    def __init__(self, attempt: ExamAttempt, expired: bool):
+        self.attempt = attempt
+        self.expired = expired
+        super().__init__(
+            _l("Time is up: this answer arrived after the time limit and was not saved. "
+               "Your attempt was closed with the answers saved before.") if expired
+            else _l("This attempt has already been submitted; answers can no longer be changed."))
+
+
+# --- content sync ---------------------------------------------------------------------
+
+def sync_exams(bundle: ContentBundle, report: SyncReport) -> None:
+    """Load bundle.exams by slug; questions by (exam, id). Changed questions get a new
+    version; removed exams and questions are retired, never deleted (attempts refer to them)."""
+    cache_dir = Path(current_app.config["AUDIO_CACHE_DIR"])
+    existing = {exam.slug: exam for exam in db.session.scalars(select(Exam))}
+    positions = _listing_order(bundle)
+    counts = dict.fromkeys(("exams new", "exams changed", "exams retired",
+                            "questions new", "questions changed", "questions retired"), 0)
+    for slug, item in bundle.exams.items():
+        spec = item.spec
+        exam = existing.get(slug)
+        if exam is None:
+            exam = Exam(slug=slug)
+            db.session.add(exam)
+            counts["exams new"] += 1
+        elif exam.checksum != item.checksum or exam.retired:
+            counts["exams changed"] += 1
+        exam.kind = spec.kind
+        exam.position = positions.get(slug, len(positions))
+        exam.title = dict(spec.title)
+        exam.description = dict(spec.description) if spec.description else None
+        exam.pass_mark = spec.pass_mark
+        exam.time_limit_minutes = spec.time_limit_minutes
+        exam.draw = [rule.model_dump(mode="json") for rule in spec.draw] if spec.draw else None
+        exam.shuffle_questions = spec.shuffle_questions
+        exam.shuffle_options = spec.shuffle_options
+        exam.attempts_allowed = spec.attempts_allowed
+        exam.cooldown_minutes = spec.cooldown_minutes
+        exam.show_answers = spec.show_answers
+        exam.source_file = item.source_file
+        exam.checksum = item.checksum
+        exam.retired = False
+        exam.synced_at = utcnow()
+
+        rows = {question.question_id: question for question in exam.questions}
+        for position, question in enumerate(spec.questions):
+            data = paper.question_data(question, item.rubrics.get(question.id, ()))
+            checksum = paper.question_checksum(data)
+            if question.type == "listen_type":
+                data["audio"] = _synthesize_listen(item, question, cache_dir)
+            row = rows.get(question.id)
+            if row is None:
+                row = ExamQuestion(question_id=question.id, version=1, checksum=checksum)
+                exam.questions.append(row)
+                counts["questions new"] += 1
+            elif row.checksum != checksum or row.retired:
+                if row.checksum != checksum:
+                    row.version += 1
+                    row.checksum = checksum
+                counts["questions changed"] += 1
+            row.type = question.type
+            row.tags = list(question.tags)
+            row.points = question.points
+            row.position = position
+            row.data = data
+            row.retired = False
+        authored = {question.id for question in spec.questions}
+        for question_id, row in rows.items():
+            if question_id not in authored and not row.retired:
+                row.retired = True
+                counts["questions retired"] += 1
+    for slug, exam in existing.items():
+        if slug not in bundle.exams and not exam.retired:
+            exam.retired = True
+            counts["exams retired"] += 1
+    db.session.flush()
+    report.note("exams: " + ", ".join(f"{count} {what}" for what, count in counts.items()))
+
+
+def _listing_order(bundle: ContentBundle) -> dict[str, int]:
+    """Certification exams in ladder order, course quizzes in catalog order."""
+    slugs = [requirement.exam for level in bundle.certification.spec.levels
+             for requirement in level.requirements if requirement.kind == "exam_passed"]
+    slugs += [course.spec.quiz for course in bundle.courses.values()]
+    order: dict[str, int] = {}
+    for slug in slugs:
+        order.setdefault(slug, len(order))
+    return order
+
+
+def _synthesize_listen(item, question, cache_dir: Path) -> str:
+    try:
+        result = synthesize(question.text, question.language, cache_dir=cache_dir)
+    except (SpeechError, ValueError) as exc:
+        raise ContentValidationError([ContentError(
+            item.source_file, None,
+            f'exam "{item.slug}", question "{question.id}": text-to-speech failed, '
+            f"so the listen-and-type audio cannot be made: {exc}")]) from exc
+    return result.path.name
+
+
+# --- looking things up ----------------------------------------------------------------
+
+def active_exams() -> list[Exam]:
+    return list(db.session.scalars(select(Exam).where(Exam.retired.is_(False))
+                                .order_by(Exam.kind, Exam.position, Exam.slug)))
+
+
+def get_exam(slug: str) -> Exam:
+    exam = db.session.scalar(select(Exam).where(Exam.slug == slug, Exam.retired.is_(False)))
+    if exam is None:
+        raise ExamNotFound(_l("There is no such exam."))
+    return exam
+
+
+def get_attempt(attempt_id: int, user_id: int | None = None) -> ExamAttempt:
+    """The attempt; with user_id, only if it is that learner's (anyone else's is "not found")."""
+    attempt = db.session.get(ExamAttempt, attempt_id)
+    if attempt is None or (user_id is not None and attempt.user_id != user_id):
+        raise AttemptNotFound(_l("There is no such attempt."))
+    return attempt
+
+
+def attempts_of(user_id: int, exam_slug: str) -> list[ExamAttempt]:
+    return list(db.session.scalars(
+        select(ExamAttempt).where(ExamAttempt.user_id == user_id, ExamAttempt.exam_slug == exam_slug)
+        .order_by(ExamAttempt.number)))
+
+
+def best_attempt(user_id: int, exam_slug: str) -> ExamAttempt | None:
+    """The learner's highest-scoring graded attempt (the earliest of equal ones)."""
+    return db.session.scalar(
+        select(ExamAttempt).where(ExamAttempt.user_id == user_id, ExamAttempt.exam_slug == exam_slug,
+                                  ExamAttempt.status == GRADED)
+        .order_by(ExamAttempt.score.desc(), ExamAttempt.graded_at, ExamAttempt.id).limit(1))
+
+
+def passed_attempts(user_id: int, exam_slug: str) -> list[ExamAttempt]:
+    """Graded attempts that passed, oldest first."""
+    return list(db.session.scalars(
+        select(ExamAttempt).where(ExamAttempt.user_id == user_id, ExamAttempt.exam_slug == exam_slug,
+                                  ExamAttempt.status == GRADED, ExamAttempt.passed.is_(True))
+        .order_by(ExamAttempt.graded_at, ExamAttempt.id)))
+
+
+class ListenTypeResult(NamedTuple):
+    attempt_id: int
+    question_id: str
+    accuracy: float
+    cpm: float
+    graded_at: datetime
+
+
+def listen_type_results(user_id: int) -> list[ListenTypeResult]:
+    """Every graded listen-and-type answer of the learner, oldest first."""
+    rows = db.session.execute(
+        select(ExamAnswer.attempt_id, ExamAnswer.question_id, ExamAnswer.accuracy, ExamAnswer.cpm,
+               ExamAttempt.graded_at)
+        .join(ExamAttempt, ExamAnswer.attempt_id == ExamAttempt.id)
+        .where(ExamAttempt.user_id == user_id, ExamAttempt.status == GRADED,
+               ExamAnswer.question_type == "listen_type")
+        .order_by(ExamAttempt.graded_at, ExamAnswer.attempt_id, ExamAnswer.position))
+    return [ListenTypeResult(a, q, accuracy or 0.0, cpm or 0.0, at) for a, q, accuracy, cpm, at in rows]
+
+
+# --- a learner's standing on an exam -------------------------------------------------
+
+@dataclass
+class ExamStatus:
+    exam: Exam
+    attempts: list[ExamAttempt]
+    best: ExamAttempt | None
+    open_attempt: ExamAttempt | None
+    attempts_left: int | None  # None: unlimited
+    cooldown_until: datetime | None
+
+    @property
+    def attempts_used(self) -> int:
+        return len(self.attempts)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.best and self.best.passed)
+
+    @property
+    def cooldown_remaining(self) -> timedelta | None:
+        return self.cooldown_until - utcnow() if self.cooldown_until else None
+
+    @property
+    def can_start(self) -> bool:
+        return self.open_attempt is not None or (self.attempts_left != 0 and self.cooldown_until is None)
+
+
+def exam_status(user_id: int, exam: Exam) -> ExamStatus:
+    """Attempts, best score, attempts left and cooldown; closes an attempt whose time ran out."""
+    attempts = attempts_of(user_id, exam.slug)
+    for attempt in attempts:
+        close_if_expired(attempt)
+    open_attempt = next((a for a in attempts if a.is_open), None)
+    graded = [a for a in attempts if a.status == GRADED]
+    best = max(graded, key=lambda a: (a.score or 0.0, -a.id), default=None)
+    attempts_left = None if exam.attempts_allowed == 0 else max(0, exam.attempts_allowed - len(attempts))
+    cooldown_until = None
+    if graded and exam.cooldown_minutes:
+        last_end = max(a.closed_at or a.graded_at for a in graded)
+        until = last_end + timedelta(minutes=exam.cooldown_minutes)
+        if until > utcnow():
+            cooldown_until = until
+    return ExamStatus(exam, attempts, best, open_attempt, attempts_left, cooldown_until)
+
+
+# --- attempts -------------------------------------------------------------------------
+
+def start_attempt(user_id: int, slug: str, rng: random.Random | None = None) -> ExamAttempt:
+    """Open a new attempt (or return the one already open): draws and orders the questions
+    and copies them into the attempt. Raises ExamNotFound or ExamUnavailable."""
+    exam = get_exam(slug)
+    status = exam_status(user_id, exam)
+    if status.open_attempt is not None:
+        return status.open_attempt
+    if status.attempts_left == 0:
+        raise ExamUnavailable(_l("You have used all %(n)d attempts at this exam.", n=exam.attempts_allowed))
+    if status.cooldown_until is not None:
+        minutes = max(1, -(-int(status.cooldown_remaining.total_seconds()) // 60))
+        raise ExamUnavailable(_l("You can try again in %(minutes)d minutes.", minutes=minutes))
+
+    rng = rng or random.SystemRandom()
+    questions = {question.question_id: question for question in exam.active_questions}
+    drawn = paper.draw([(q.question_id, q.tags) for q in questions.values()], exam.draw, rng)
+    if exam.shuffle_questions:
+        rng.shuffle(drawn)
+    entries = [
+        paper.paper_entry(questions[qid].data, questions[qid].version,
+                          paper.display_order(questions[qid].data, exam.shuffle_options, rng))
+        for qid in drawn
+    ]
+    now = utcnow()
+    attempt = ExamAttempt(
+        user_id=user_id, exam_id=exam.id, exam_slug=exam.slug, exam_kind=exam.kind,
+        number=len(status.attempts) + 1, status=IN_PROGRESS, started_at=now,
+        deadline=now + timedelta(minutes=exam.time_limit_minutes),
+        pass_mark=exam.pass_mark, show_answers=exam.show_answers, paper=entries,
+        answers=[ExamAnswer(question_id=entry["id"], question_type=entry["type"],
+                            question_version=entry["version"], position=position, response=None)
+                 for position, entry in enumerate(entries)],
+    )
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request opened this attempt number a moment ago: continue that one.
+        db.session.rollback()
+        opened = exam_status(user_id, exam).open_attempt
+        if opened is None:
+            raise
+        return opened
+    return attempt
+
+
+def paper_entry(attempt: ExamAttempt, question_id: str) -> dict[str, Any]:
+    entry = next((entry for entry in attempt.paper if entry["id"] == question_id), None)
+    if entry is None:
+        raise AttemptNotFound(_l("There is no such question in this attempt."))
+    return entry
+
+
+def seconds_left(attempt: ExamAttempt) -> int:
+    return max(0, int((attempt.deadline - utcnow()).total_seconds()))
+
+
+def _hold_open(attempt: ExamAttempt, now: datetime) -> bool:
+    """Stamp the attempt if it is still open and in time, in the same statement that checks
+    it, so a concurrent submit waits for this save instead of grading around it."""
+    result = db.session.execute(
+        update(ExamAttempt)
+        .where(ExamAttempt.id == attempt.id, ExamAttempt.status == IN_PROGRESS,
+               ExamAttempt.deadline >= now - SAVE_GRACE)
+        .values(last_saved_at=now)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def _refuse_closed(attempt: ExamAttempt) -> AttemptClosed:
+    db.session.rollback()
+    db.session.refresh(attempt)
+    expired = attempt.is_open  # open but refused: its time is up
+    if expired:
+        finish_attempt(attempt, CLOSED_EXPIRED)
+    else:
+        expired = attempt.closed_reason == CLOSED_EXPIRED
+    return AttemptClosed(attempt, expired)
+
+
+def save_answer(attempt: ExamAttempt, question_id: str, raw: Any) -> ExamAnswer:
+    """Save one response (autosave). Raises AttemptClosed after the deadline or submission,
+    paper.InvalidResponse for a response that does not fit the question."""
+    return save_answers(attempt, {question_id: raw})[0]
+
+
+def save_answers(attempt: ExamAttempt, raw_responses: Mapping[str, Any]) -> list[ExamAnswer]:
+    cleaned = {qid: paper.clean_response(paper_entry(attempt, qid), raw) for qid, raw in raw_responses.items()}
+    now = utcnow()
+    if not _hold_open(attempt, now):
+        raise _refuse_closed(attempt)
+    saved = []
+    for qid, response in cleaned.items():
+        answer = attempt.answer_for(qid)
+        if answer.response != response:
+            answer.response = response
+            answer.answered_at = now  # only a change moves it: it ends the typing time
+        saved.append(answer)
+    db.session.commit()
+    return saved
+
+
+def mark_shown(attempt: ExamAttempt) -> None:
+    """Record when listen-and-type questions were first put in front of the learner."""
+    if not attempt.is_open:
+        return
+    now = utcnow()
+    changed = False
+    for answer in attempt.answers:
+        if answer.question_type == "listen_type" and answer.shown_at is None:
+            answer.shown_at = now
+            changed = True
+    if changed:
+        db.session.commit()
+
+
+def mark_listen_started(attempt: ExamAttempt, question_id: str) -> datetime:
+    """The first press of play on a listen-and-type question starts its typing clock."""
+    entry = paper_entry(attempt, question_id)
+    if entry["type"] != "listen_type":
+        raise AttemptNotFound(_l("There is no such question in this attempt."))
+    now = utcnow()
+    if not _hold_open(attempt, now):
+        raise _refuse_closed(attempt)
+    answer = attempt.answer_for(question_id)
+    if answer.listen_started_at is None:
+        answer.listen_started_at = now
+    if answer.shown_at is None:
+        answer.shown_at = now
+    db.session.commit()
+    return answer.listen_started_at
+
+
+def submit_attempt(attempt: ExamAttempt, raw_responses: Mapping[str, Any] | None = None) -> ExamAttempt:
+    """Save the last responses (if still in time) and grade. Submitting again changes
+    nothing and returns the same result."""
+    if not attempt.is_open or close_if_expired(attempt):
+        return attempt
+    if raw_responses:
+        try:
+            save_answers(attempt, raw_responses)
+        except AttemptClosed:
+            return attempt  # closed meanwhile (time limit or another submit): already graded
+    finish_attempt(attempt, CLOSED_SUBMITTED)
+    return attempt
+
+
+def close_if_expired(attempt: ExamAttempt) -> bool:
+    if attempt.is_open and utcnow() > attempt.deadline + SAVE_GRACE:
+        return finish_attempt(attempt, CLOSED_EXPIRED)
+    return False
+
+
+def close_expired() -> int:
+    """Close and grade every attempt past its time limit; returns how many."""
+    cutoff = utcnow() - SAVE_GRACE
+    expired = list(db.session.scalars(
+        select(ExamAttempt).where(ExamAttempt.status == IN_PROGRESS, ExamAttempt.deadline < cutoff)))
+    return sum(1 for attempt in expired if finish_attempt(attempt, CLOSED_EXPIRED))
+
+
+def finish_attempt(attempt: ExamAttempt, reason: str) -> bool:
+    """Close and grade the attempt; False if someone else already did. The status flip is
+    one conditional UPDATE, so however many requests race, exactly one grades and signals."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(ExamAttempt).where(ExamAttempt.id == attempt.id, ExamAttempt.status == IN_PROGRESS)
+        .values(status=GRADED, closed_at=now, closed_reason=reason)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if not claimed:
+        db.session.rollback()
+        db.session.refresh(attempt)
+        return False
+    db.session.refresh(attempt)
+    _grade(attempt, now)
+    db.session.commit()
+    exam_attempt_graded.send(attempt.user_id, attempt_id=attempt.id, exam_slug=attempt.exam_slug,
+                             passed=attempt.passed, score=attempt.score)
+    db.session.commit()  # whatever the listeners recorded
+    return True
+
+
+def _grade(attempt: ExamAttempt, now: datetime) -> None:
+    earned = possible = 0.0
+    for entry in attempt.paper:
+        answer = attempt.answer_for(entry["id"])
+        seconds = _typing_seconds(attempt, answer) if entry["type"] == "listen_type" else None
+        result = paper.score(entry, answer.response, seconds)
+        answer.fraction = result.fraction
+        answer.points_awarded = result.fraction * entry["points"]
+        answer.feedback = result.feedback
+        answer.accuracy = result.accuracy
+        answer.cpm = result.cpm
+        earned += answer.points_awarded
+        possible += entry["points"]
+    attempt.earned = earned
+    attempt.possible = possible
+    attempt.score = percent(earned, possible)
+    attempt.passed = is_passed(attempt.score, attempt.pass_mark)
+    attempt.graded_at = now
+
+
+def _typing_seconds(attempt: ExamAttempt, answer: ExamAnswer) -> float:
+    """From the first play (else from when the question was shown) to the last change."""
+    if answer.answered_at is None:
+        return 0.0
+    start = answer.listen_started_at
+    if start is None or start > answer.answered_at:
+        start = answer.shown_at or attempt.started_at
+    return max(0.0, (answer.answered_at - start).total_seconds())
+
+
+# --- statistics for trainers ---------------------------------------------------------
+
+@dataclass
+class QuestionStatistics:
+    question: ExamQuestion
+    analysis: stats.ItemAnalysis
+
+
+@dataclass
+class ExamOverview:
+    exam: Exam
+    attempts: int
+    mean_score: float | None
+    pass_rate: float | None
+    flagged: int
+
+
+def question_statistics(exam: Exam) -> list[QuestionStatistics]:
+    """Per active question, over graded attempts that had its current version."""
+    rows = db.session.execute(
+        select(ExamAnswer.question_id, ExamAnswer.question_version, ExamAnswer.fraction, ExamAttempt.score)
+        .join(ExamAttempt, ExamAnswer.attempt_id == ExamAttempt.id)
+        .where(ExamAttempt.exam_slug == exam.slug, ExamAttempt.status == GRADED))
+    pairs: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    for question_id, version, fraction, score in rows:
+        pairs.setdefault((question_id, version), []).append((score or 0.0, fraction or 0.0))
+    return [QuestionStatistics(q, stats.analyse(pairs.get((q.question_id, q.version), [])))
+            for q in exam.active_questions]
+
+
+def exams_overview() -> list[ExamOverview]:
+    overview = []
+    for exam in active_exams():
+        graded = list(db.session.scalars(
+            select(ExamAttempt.score).where(ExamAttempt.exam_slug == exam.slug, ExamAttempt.status == GRADED)))
+        passed = db.session.scalars(
+            select(ExamAttempt.passed).where(ExamAttempt.exam_slug == exam.slug, ExamAttempt.status == GRADED))
+        passes = sum(1 for value in passed if value)
+        flagged = sum(1 for item in question_statistics(exam) if item.analysis.flags) if graded else 0
+        overview.append(ExamOverview(
+            exam, len(graded),
+            sum(score or 0.0 for score in graded) / len(graded) if graded else None,
+            passes / len(graded) if graded else None, flagged))
+    return overview
+
+
+def responses_from_form(attempt: ExamAttempt, form) -> dict[str, Any]:
+    """Every question's response as a plain form (no JavaScript) sends it; field q-<id>."""
+    responses: dict[str, Any] = {}
+    for entry in attempt.paper:
+        name = f"q-{entry['id']}"
+        if entry["type"] in ("multiple", "ordering"):
+            values = form.getlist(name)
+            if entry["type"] == "ordering" and not values:
+                continue  # nothing sent: keep what is saved
+            responses[entry["id"]] = values
+        else:
+            responses[entry["id"]] = form.get(name)
+    return responses
+
+
+def apply_move(attempt: ExamAttempt, responses: dict[str, Any], move: str) -> str | None:
+    """A no-JavaScript "move up/down" button: "<question>:<item>:up|down" reorders that
+    question's list in ``responses``. Returns the question id moved, or None."""
+    try:
+        question_id, item_id, direction = move.rsplit(":", 2)
+    except ValueError:
+        return None
+    entry = next((e for e in attempt.paper if e["id"] == question_id and e["type"] == "ordering"), None)
+    if entry is None or direction not in ("up", "down"):
+        return None
+    order = list(responses.get(question_id) or paper.effective_ordering(entry, attempt.answer_for(question_id).response))
+    if item_id not in order:
+        return None
+    index = order.index(item_id)
+    target = index - 1 if direction == "up" else index + 1
+    if 0 <= target < len(order):
+        order[index], order[target] = order[target], order[index]
+    responses[question_id] = order
+    return question_id
+
+
+def unanswered(attempt: ExamAttempt) -> int:
+    return sum(1 for entry in attempt.paper
+               if not paper.is_answered(entry, attempt.answer_for(entry["id"]).response))
+
+
+def iter_paper(attempt: ExamAttempt) -> Iterable[tuple[dict[str, Any], ExamAnswer]]:
+    for entry in attempt.paper:
+        yield entry, attempt.answer_for(entry["id"])
