@@ -1,0 +1,270 @@
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts.models import User, utcnow
+from ..accounts.permissions import PUBLIC, Role, allow, has_role
+from ..extensions import db
+from . import presenters, services
+from .forms import ApproveForm, ReasonForm, SignoffForm, WithdrawForm
+from .models import ACTIVE, PENDING, STATUSES, SUSPENDED, Certificate, SignOff
+from .pdf import DEFAULT_FONT_PATH, FONT_PACKAGE, FontMissing, certificate_pdf
+
+bp = Blueprint("certification", __name__, template_folder="templates")
+
+
+def _certificate_or_404(certificate_id: int) -> Certificate:
+    return db.session.get(Certificate, certificate_id) or abort(404)
+
+
+def _learner_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or Role.LEARNER not in user.role_set:
+        abort(404)
+    return user
+
+
+def _verify_url(certificate: Certificate) -> str:
+    return url_for("certification.verify", code=certificate.code, _external=True)
+
+
+# --- learner --------------------------------------------------------------------------
+
+
+@bp.route("/certification")
+@allow(Role.LEARNER)
+def mine():
+    services.refresh_expiry(current_user.id)
+    standing = services.standing(current_user)
+    labels = standing.version.labels if standing.version else {}
+    rows = presenters.requirement_rows(standing.evaluation.to_dict(), labels) if standing.evaluation else []
+    certificates = [c for c in standing.certificates if c.status != "rejected"]
+    return render_template("certification/mine.html", standing=standing, rows=rows, certificates=certificates,
+                           services=services, presenters=presenters, verify_url=_verify_url)
+
+
+# --- public verification ---------------------------------------------------------------
+
+
+@bp.route("/verify/<code>")
+@allow(PUBLIC)
+def verify(code: str):
+    certificate = services.find_by_code(code)
+    if certificate is None:
+        abort(404)
+    now = utcnow()
+    return render_template("certification/verify.html", holder=certificate.holder.name,
+                           level=certificate.level, status=certificate.status,
+                           valid=certificate.is_valid(now), expires_at=certificate.expires_at,
+                           level_names=services.LEVEL_NAMES, date=presenters.date)
+
+
+# --- HR --------------------------------------------------------------------------------
+
+
+def _roster_filters() -> dict:
+    return {
+        "query": request.args.get("q", "").strip(),
+        "cohort": request.args.get("cohort", "").strip(),
+        "level": request.args.get("level", "") if request.args.get("level", "") in services.LEVELS else "",
+        "status": request.args.get("status", "") if request.args.get("status", "") in STATUSES else "",
+        "expiring": request.args.get("expiring") == "1",
+    }
+
+
+@bp.route("/certification/records")
+@allow(Role.HR)
+def roster():
+    services.refresh_expiry()
+    filters = _roster_filters()
+    rows = services.roster(**filters)
+    counts = services.level_counts(rows)
+    rates = services.pass_rates(rows)
+    return render_template(
+        "certification/roster.html", rows=rows, filters=filters, cohorts=services.cohorts(),
+        statuses=STATUSES, services=services, presenters=presenters,
+        count_chart=presenters.count_chart(counts), rate_chart=presenters.rate_chart(rates), rates=rates,
+        pending=services.pending_certificates(), expiring=services.expiring_certificates(),
+        export_args={k: v for k, v in request.args.items() if k in ("q", "cohort", "level", "status", "expiring")})
+
+
+@bp.route("/certification/records.csv")
+@allow(Role.HR)
+def roster_export():
+    services.refresh_expiry()
+    rows = services.roster(**_roster_filters())
+    return _csv(services.roster_csv(rows), "certification-roster.csv")
+
+
+@bp.route("/certification/audit.csv")
+@allow(Role.HR)
+def audit_export():
+    user_id = request.args.get("user", type=int)
+    entries = services.audit_trail(user_id)
+    name = f"certification-audit-{user_id}.csv" if user_id else "certification-audit.csv"
+    return _csv(services.audit_csv(entries), name)
+
+
+def _csv(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Content-Type": "text/csv; charset=utf-8",
+        "Cache-Control": "private, no-store"})
+
+
+@bp.route("/certification/records/<int:user_id>")
+@allow(Role.HR)
+def person(user_id: int):
+    user = _learner_or_404(user_id)
+    services.refresh_expiry(user.id)
+    standing = services.standing(user)
+    labels = standing.version.labels if standing.version else {}
+    evaluations = [(level, presenters.requirement_rows(evaluation.to_dict(), labels), evaluation.met)
+                   for level, evaluation in standing.evaluations.items()]
+    certificate_rows = [
+        (certificate, presenters.requirement_rows(certificate.evidence.get("evaluation", {}),
+                                                  certificate.version.labels))
+        for certificate in reversed(standing.certificates)]
+    signoffs = db.session.scalars(select(SignOff).where(SignOff.learner_id == user.id)
+                                  .order_by(SignOff.created_at.desc())).all()
+    return render_template(
+        "certification/person.html", person=user, standing=standing, evaluations=evaluations,
+        certificate_rows=certificate_rows, signoffs=signoffs, audit=services.audit_trail(user.id),
+        services=services, presenters=presenters, reason_form=ReasonForm(), approve_form=ApproveForm(),
+        verify_url=_verify_url, ACTIVE=ACTIVE, PENDING=PENDING, SUSPENDED=SUSPENDED)
+
+
+def _decision(certificate_id: int, action):
+    certificate = _certificate_or_404(certificate_id)
+    form = ApproveForm() if action is services.approve else ReasonForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    else:
+        value = form.note.data if action is services.approve else form.reason.data
+        try:
+            action(certificate, current_user, value)
+        except services.CertificationError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("Saved."), "success")
+    return redirect(url_for("certification.person", user_id=certificate.user_id))
+
+
+@bp.route("/certification/certificates/<int:certificate_id>/approve", methods=["POST"])
+@allow(Role.HR)
+def approve(certificate_id: int):
+    return _decision(certificate_id, services.approve)
+
+
+@bp.route("/certification/certificates/<int:certificate_id>/reject", methods=["POST"])
+@allow(Role.HR)
+def reject(certificate_id: int):
+    return _decision(certificate_id, services.reject)
+
+
+@bp.route("/certification/certificates/<int:certificate_id>/suspend", methods=["POST"])
+@allow(Role.HR)
+def suspend(certificate_id: int):
+    return _decision(certificate_id, services.suspend)
+
+
+@bp.route("/certification/certificates/<int:certificate_id>/reinstate", methods=["POST"])
+@allow(Role.HR)
+def reinstate(certificate_id: int):
+    return _decision(certificate_id, services.reinstate)
+
+
+@bp.route("/certification/certificates/<int:certificate_id>/revoke", methods=["POST"])
+@allow(Role.HR)
+def revoke(certificate_id: int):
+    return _decision(certificate_id, services.revoke)
+
+
+@bp.route("/certification/certificates/<int:certificate_id>.pdf")
+@allow(Role.HR, Role.LEARNER)
+def certificate_pdf_view(certificate_id: int):
+    certificate = _certificate_or_404(certificate_id)
+    if not has_role(current_user, Role.HR) and certificate.user_id != current_user.id:
+        abort(404)  # a learner sees only their own (and learns nothing about others')
+    services.refresh_expiry(certificate.user_id)
+    if certificate.issued_at is None:
+        abort(404)
+    zh, en = services.LEVEL_NAMES[certificate.level]
+    note = None if certificate.is_valid(utcnow()) else \
+        f"状态 Status: {services.STATUS_BILINGUAL.get(certificate.status, certificate.status)}"
+    font_path = current_app.config.get("CERT_FONT_PATH", DEFAULT_FONT_PATH)
+    try:
+        data = certificate_pdf(holder_name=certificate.holder.name, level_zh=zh, level_en=en,
+                               issued_at=certificate.issued_at, expires_at=certificate.expires_at,
+                               code=certificate.code, verify_url=_verify_url(certificate),
+                               requirement_version=certificate.requirement_version, status_note=note,
+                               font_path=font_path)
+    except FontMissing as exc:
+        current_app.logger.error("certificate PDF: %s", exc)
+        message = _("The certificate cannot be printed: the Chinese font %(path)s is missing. "
+                    "Ask the administrator to install the package %(package)s.",
+                    path=exc.path, package=FONT_PACKAGE)
+        return render_template("errors/error.html", code=500, title=_("Font missing"), message=message,
+                               detail=None), 500
+    filename = f"certificate-{certificate.id}-{certificate.level}.pdf"
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "private, no-store"})
+
+
+# --- trainer sign-off ---------------------------------------------------------------------
+
+
+@bp.route("/certification/signoffs")
+@allow(Role.TRAINER)
+def signoffs():
+    query = request.args.get("q", "").strip()
+    cohort = request.args.get("cohort", "").strip()
+    people = services.learners(query, cohort)
+    now = utcnow()
+    rows = []
+    for person in people:
+        certificates = services.certificates_of(person.id)
+        rows.append((person, services.current_level_of(certificates, now), services.active_signoff(person.id)))
+    return render_template("certification/signoffs.html", rows=rows, query=query, cohort=cohort,
+                           cohorts=services.cohorts(), services=services, presenters=presenters,
+                           form=SignoffForm(), withdraw_form=WithdrawForm())
+
+
+@bp.route("/certification/signoffs/learners/<int:user_id>", methods=["POST"])
+@allow(Role.TRAINER)
+def signoff_give(user_id: int):
+    learner = _learner_or_404(user_id)
+    form = SignoffForm()
+    if form.validate_on_submit():
+        try:
+            services.give_signoff(current_user, learner, form.note.data or "")
+        except services.CertificationError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("%(name)s is signed off for the expert level.", name=learner.name), "success")
+    else:
+        flash(_("The form could not be read. Reload the page and try again."), "error")
+    return redirect(url_for("certification.signoffs", q=request.args.get("q", "")))
+
+
+@bp.route("/certification/signoffs/<int:signoff_id>/withdraw", methods=["POST"])
+@allow(Role.TRAINER)
+def signoff_withdraw(signoff_id: int):
+    signoff = db.session.get(SignOff, signoff_id) or abort(404)
+    if signoff.trainer_id != current_user.id:
+        abort(403)  # only the trainer who gave a sign-off withdraws it
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            services.withdraw_signoff(signoff, current_user, form.reason.data or "")
+        except services.CertificationError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("The sign-off was withdrawn."), "success")
+    return redirect(url_for("certification.signoffs"))

@@ -1,0 +1,52 @@
+"""The real courses, exams and role-play services feeding certification through their signals."""
+from __future__ import annotations
+
+from app.accounts.models import User
+from app.certification import services
+from app.certification.models import ACTIVE
+from app.extensions import db
+from tests.conftest import login_as
+
+from .journey import AGENT_COURSES, complete_course, earn_agent, pass_exam
+
+
+def test_real_evidence_issues_the_agent_certificate(app, content, make_user):
+    learner = make_user("li", "learner", name="李明")
+    with app.app_context():
+        complete_course(learner.id, AGENT_COURSES[0])
+        assert set(services.course_evidence(learner.id)) == {AGENT_COURSES[0]}
+        assert services.certificates_of(learner.id) == []
+        attempt = pass_exam(learner.id, "cert-agent")
+        assert attempt.passed and attempt.score >= 75
+        lt = services.listen_type_evidence(learner.id)
+        assert lt and all(r.attempt_id == attempt.id and r.accuracy == 1.0 and r.cpm >= 50 for r in lt)
+        assert services.certificates_of(learner.id) == []  # courses and role-plays still missing
+
+        earn_agent(learner.id)
+        [certificate] = services.certificates_of(learner.id)
+        assert certificate.level == "agent" and certificate.status == ACTIVE
+        used = {(ref["kind"], ref["id"]) for r in certificate.evidence["evaluation"]["requirements"]
+                for ref in r["used"]}
+        exam_attempts = [ref_id for kind, ref_id in used if kind == "exam_attempt"]
+        assert len(exam_attempts) == 1
+        assert sum(1 for kind, _id in used if kind == "roleplay_attempt") == 3
+        assert {slug for kind, slug in used if kind == "course"} == set(AGENT_COURSES)
+        # Links to the exact attempts, where the owning domain has a page for them.
+        refs = [ref for r in certificate.evidence["evaluation"]["requirements"] for ref in r["used"]]
+        if "exams.result" in app.view_functions:
+            assert any(ref.get("href", "").endswith(f"/attempts/{exam_attempts[0]}/result") for ref in refs)
+        assert services.standing(db.session.get(User, learner.id)).current_level == "agent"
+
+
+def test_learner_page_links_to_the_work_that_is_missing(app, content, make_user, client):
+    learner = make_user("li", "learner")
+    login_as(client, learner)
+    page = client.get("/certification").get_data(as_text=True)
+    from flask import url_for
+    with app.test_request_context():
+        for slug in AGENT_COURSES:
+            assert f'href="{url_for("courses.course", slug=slug)}"' in page
+        assert f'href="{url_for("exams.start", slug="cert-agent")}"' in page
+        assert f'href="{url_for("roleplays.index")}"' in page
+    # Course titles, not slugs, in the requirement text.
+    assert "call-centre-basics" not in page.split("<main", 1)[1].replace('href="/courses/call-centre-basics"', "")
