@@ -13,6 +13,7 @@ from typing import Callable
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
+from ..core.errors import wants_json
 from ..extensions import login_manager
 
 
@@ -75,6 +76,9 @@ def enforce_access():
     if access == PUBLIC:
         return None
     if not current_user.is_authenticated:
+        if wants_json():
+            # A script cannot follow a redirect to the login page; it needs to be told to log in.
+            abort(401)
         return login_manager.unauthorized()
     if access != AUTHENTICATED and not current_user.role_set & access:  # type: ignore[operator]
         abort(403)

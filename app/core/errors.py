@@ -7,6 +7,7 @@ from ..extensions import db
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Reload the page and try again.")),
+    401: (_l("Logged out"), _l("Your session has ended. Log in again; nothing you saved was lost.")),
     403: (_l("Not allowed"), _l("Your account does not have access to this page.")),
     404: (_l("Not found"), _l("There is nothing at this address.")),
     405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
@@ -16,7 +17,8 @@ MESSAGES = {
 }
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """API callers (fetch from the drill or exam pages) get JSON errors, not HTML pages."""
     return request.is_json or request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/")
 
 
@@ -26,7 +28,7 @@ def handle_http_error(error: HTTPException):
         db.session.rollback()
     title, message = MESSAGES.get(code, (error.name, error.description))
     detail = getattr(error, "description", None) if code == 400 else None
-    if _wants_json():
+    if wants_json():
         return jsonify(error=str(title), message=str(message), detail=detail), code
     return render_template("errors/error.html", code=code, title=title, message=message, detail=detail), code
 

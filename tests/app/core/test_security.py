@@ -55,6 +55,8 @@ def test_every_route_allows_exactly_the_declared_roles(app, make_user):
         response = _request(app.test_client(), rule, url)
         if access == PUBLIC:
             assert response.status_code != 403 and not _is_login_redirect(response), (rule, response.status_code)
+        elif rule.rule.startswith("/api/"):
+            assert response.status_code == 401 and response.is_json, (rule.endpoint, "anonymous", response.status_code)
         else:
             assert _is_login_redirect(response), (rule.endpoint, "anonymous", response.status_code)
         for role, user in users.items():
@@ -90,6 +92,17 @@ def test_post_without_csrf_token_is_refused(app, client, make_user):
     token = csrf_token(client, "/admin/users")
     ok = client.post("/language", data={"language": "en"}, headers={"X-CSRFToken": token})
     assert ok.status_code == 302
+
+
+def test_json_request_after_the_session_idled_out_gets_401_not_a_login_page(app, client, make_user):
+    import time
+    login_as(client, make_user("zhang", "learner"))
+    token = csrf_token(client, "/account/password")
+    with client.session_transaction() as sess:
+        sess["seen"] = time.time() - app.config["IDLE_TIMEOUT"].total_seconds() - 5
+    response = client.put("/exams/attempts/1/answers/q1", json={"answer": "a"},
+                          headers={"X-CSRFToken": token, "Accept": "application/json"})
+    assert response.status_code == 401 and "重新登录" in response.json["message"]  # "log in again", zh default
 
 
 def test_healthz_reports_database(app, client):
