@@ -193,8 +193,8 @@ def course_progress(user_id: int, slug: str) -> tuple[int, int]:
 def assigned_courses(user_id: int) -> list[Course]:
     """Courses a trainer assigned to this learner, with due dates.
 
-    Assignments arrive with the trainer workspace issue (trainers assign work to learners
-    and cohorts); until that domain exists nothing is assigned.
+    Superseded: the dashboard lists every kind of assigned work (courses, exams, drills) from
+    app.assignments.services.my_assignments (see views._assigned_work); this stays empty.
     """
     return []
 

@@ -44,7 +44,16 @@ def _quiz_url(quiz_slug: str) -> str | None:
 @allow(Role.LEARNER)
 def dashboard():
     board = services.dashboard(current_user.id, content_language())
-    return render_template("courses/dashboard.html", board=board)
+    return render_template("courses/dashboard.html", board=board, assigned=_assigned_work())
+
+
+def _assigned_work() -> list:
+    # Every kind of assigned work (courses, exams, drills) with status and due date; the
+    # assignments domain may not be installed, then nothing is listed.
+    if "assignments" not in current_app.blueprints:
+        return []
+    from ..assignments.services import my_assignments
+    return my_assignments(current_user, content_language())
 
 
 @bp.route("/courses")

@@ -572,6 +572,71 @@ def regrade_attempt(attempt_id: int) -> Attempt | None:
     return db.session.get(Attempt, attempt_id)
 
 
+def apply_overrides(attempt_id: int, overrides: dict[tuple[int | None, str], float]) -> Attempt:
+    """Re-score a finished attempt with trainers' points for some items (app/reviews).
+
+    ``overrides`` is the complete set in effect: (turn id, item id) → points, turn id None for the
+    attempt's call-level items (answer within rings); ``{}`` restores the automatic result. Points
+    stay within the item's range: an intent 0..its points, a forbidden item -its points..0. The
+    automatic items on the turns are left exactly as graded; only the attempt's earned, score and
+    pass/fail change, computed as ``_finish`` does (a reply's rubric points never below 0) with
+    grading.scoring. Commits, then announces roleplay_attempt_graded so certification re-evaluates.
+    """
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise RoleplayError("No such attempt.", code="not_found")
+    if attempt.status != ENDED:
+        raise RoleplayError("Only a finished call can be re-scored.", code="not_ended")
+    doc = doc_of(attempt)
+    wanted = {key: float(points) for key, points in overrides.items()}
+    used: set[tuple[int | None, str]] = set()
+
+    def points(turn: Turn | None, item: dict) -> float:
+        key = (turn.id if turn is not None else None, item["item_id"])
+        if key not in wanted:
+            return float(item["points_awarded"])
+        if key in used:
+            raise RoleplayError(f"Item {key} is ambiguous.", code="bad_override")
+        used.add(key)
+        if item.get("kind") == "forbidden":
+            rubric = doc.nodes[turn.node_id].rubric if turn is not None and turn.node_id in doc.nodes else ()
+            worth = next((float(r.points) for r in rubric if r.id == item["item_id"] and r.kind == "forbidden"),
+                         abs(float(item["points_awarded"])))
+            low, high = -worth, 0.0
+        else:
+            low, high = 0.0, float(item["points_possible"])
+        if not low - 1e-9 <= wanted[key] <= high + 1e-9:
+            raise RoleplayError(f"Points for {key} must be within {low:g}..{high:g}.", code="bad_override")
+        return wanted[key]
+
+    earned = 0.0
+    possible = 0.0
+    for turn in attempt.turns:
+        if turn.status != GRADED:
+            continue
+        items = list(turn.items or [])
+        rubric = [i for i in items if not str(i["rule"]).startswith("call:")]
+        others = [i for i in items if str(i["rule"]).startswith("call:")] + list(turn.delivery or [])
+        automatic = max(0.0, sum(float(i["points_awarded"]) for i in rubric)) + sum(
+            float(i["points_awarded"]) for i in others)
+        changed = max(0.0, sum(points(turn, i) for i in rubric)) + sum(points(turn, i) for i in others)
+        earned += (turn.earned or 0.0) + changed - automatic
+        possible += turn.possible or 0.0
+    for item in attempt.call_items or []:
+        earned += points(None, item)
+        possible += float(item["points_possible"])
+    unknown = set(wanted) - used
+    if unknown:
+        raise RoleplayError(f"No such item: {sorted(unknown, key=str)}.", code="bad_override")
+    attempt.earned, attempt.possible = round(earned, 3), round(possible, 3)
+    attempt.score = percent(earned, possible)
+    attempt.passed = is_passed(attempt.score, float(doc.pass_mark))
+    db.session.commit()
+    events.roleplay_attempt_graded.send(attempt.user_id, attempt_id=attempt.id, scenario_slug=attempt.version.slug,
+                                        passed=bool(attempt.passed), score=attempt.score)
+    return attempt
+
+
 # --- what pages and other domains read ---------------------------------------------------
 
 def attempt_for_user(attempt_id: int, user) -> Attempt | None:

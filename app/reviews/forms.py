@@ -1,0 +1,22 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FloatField, HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+
+class OverrideForm(FlaskForm):
+    """One item's new points; the template renders one per item with plain inputs of these names."""
+    turn_id = HiddenField()          # empty for a call-level item
+    item_id = HiddenField(validators=[DataRequired()])
+    points = FloatField(_l("Points"), validators=[InputRequired(message=_l("Enter the points."))])
+    comment = TextAreaField(_l("Comment (required)"), validators=[
+        DataRequired(message=_l("A comment is required: say why the automatic verdict is wrong.")),
+        Length(max=2000)])
+
+
+class FlagForm(FlaskForm):
+    reason = StringField(_l("Why (optional)"), validators=[Optional(), Length(max=500)])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""

@@ -1,0 +1,137 @@
+"""Trainers' review pages (queue, one attempt, agreement), and flagging an attempt for review."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..accounts.permissions import Role, allow, has_role
+from ..core.i18n import content_language
+from ..extensions import db
+from ..roleplays.models import Attempt
+from . import services
+from .forms import ActionForm, FlagForm, OverrideForm
+from .models import ReviewFlag
+
+bp = Blueprint("reviews", __name__, template_folder="templates")
+
+
+@bp.app_context_processor
+def _report_helpers():
+    # The learner's call report (app/roleplays) shows trainers' comments through this.
+    return {"review_notes": services.notes_for_report, "review_open_flag": services.open_flag_of}
+
+
+def _attempt_or_404(attempt_id: int) -> Attempt:
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    return attempt
+
+
+def _page_arg() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+@bp.route("/reviews")
+@allow(Role.TRAINER)
+def queue():
+    page = services.queue(request.args.get("filter", services.NEWEST), _page_arg(), content_language())
+    return render_template("reviews/queue.html", queue=page, filters=services.FILTERS,
+                           filter_labels=services.FILTER_LABELS, form=ActionForm())
+
+
+@bp.route("/reviews/attempts/<int:attempt_id>")
+@allow(Role.TRAINER)
+def attempt(attempt_id: int):
+    _attempt_or_404(attempt_id)
+    report = services.review_page(attempt_id, content_language())
+    return render_template("reviews/attempt.html", report=report, form=ActionForm())
+
+
+@bp.route("/reviews/attempts/<int:attempt_id>/override", methods=["POST"])
+@allow(Role.TRAINER)
+def override(attempt_id: int):
+    _attempt_or_404(attempt_id)
+    form = OverrideForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(url_for(".attempt", attempt_id=attempt_id))
+    turn_id = int(form.turn_id.data) if (form.turn_id.data or "").isdigit() else None
+    try:
+        services.override_item(attempt_id, turn_id, form.item_id.data, form.points.data, form.comment.data,
+                               current_user)
+    except services.ReviewError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("The item's points were changed and the call was re-scored."), "success")
+    return redirect(url_for(".attempt", attempt_id=attempt_id))
+
+
+@bp.route("/reviews/attempts/<int:attempt_id>/reviewed", methods=["POST"])
+@allow(Role.TRAINER)
+def reviewed(attempt_id: int):
+    _attempt_or_404(attempt_id)
+    if ActionForm().validate_on_submit():
+        try:
+            services.mark_reviewed(attempt_id, current_user)
+        except services.ReviewError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Marked as reviewed."), "success")
+    return redirect(url_for(".attempt", attempt_id=attempt_id))
+
+
+@bp.route("/reviews/attempts/<int:attempt_id>/regrade", methods=["POST"])
+@allow(Role.TRAINER)
+def regrade(attempt_id: int):
+    from ..roleplays.services import GradingFailed
+    _attempt_or_404(attempt_id)
+    if ActionForm().validate_on_submit():
+        try:
+            services.grade_now(attempt_id)
+        except GradingFailed:
+            flash(_("A reply still could not be graded; it stays pending. Try again later."), "error")
+        else:
+            flash(_("The waiting replies were graded."), "success")
+    back = request.form.get("back")
+    if back in services.FILTERS:
+        return redirect(url_for(".queue", filter=back))
+    return redirect(url_for(".attempt", attempt_id=attempt_id))
+
+
+@bp.route("/reviews/attempts/<int:attempt_id>/flag", methods=["POST"])
+@allow(Role.LEARNER, Role.TRAINER)
+def flag(attempt_id: int):
+    attempt = _attempt_or_404(attempt_id)
+    trainer = has_role(current_user, Role.TRAINER)
+    if attempt.user_id != current_user.id and not trainer:
+        abort(404)  # someone else's call is simply not found
+    form = FlagForm()
+    if form.validate_on_submit():
+        if services.flag(attempt, current_user, form.reason.data) is None:
+            flash(_("You already flagged this call; a trainer will look at it."), "info")
+        else:
+            flash(_("The call was flagged for a trainer's review."), "success")
+    if attempt.user_id == current_user.id:
+        return redirect(url_for("roleplays.report", attempt_id=attempt_id))
+    return redirect(url_for(".attempt", attempt_id=attempt_id))
+
+
+@bp.route("/reviews/flags/<int:flag_id>/resolve", methods=["POST"])
+@allow(Role.TRAINER)
+def resolve_flag(flag_id: int):
+    row = db.session.get(ReviewFlag, flag_id)
+    if row is None:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        services.resolve_flag(row, current_user)
+        flash(_("The flag was resolved."), "success")
+    return redirect(url_for(".attempt", attempt_id=row.attempt_id))
+
+
+@bp.route("/reviews/agreement")
+@allow(Role.TRAINER)
+def agreement():
+    rules, calls = services.agreement(content_language())
+    return render_template("reviews/agreement.html", rules=rules, calls=calls)

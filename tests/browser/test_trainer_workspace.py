@@ -1,0 +1,113 @@
+"""The trainer workspace in real Chromium: a trainer assigns a shipped drill to a learner, the learner finds it
+under "Assigned to me" and runs it typed to the report, the trainer overrides one rubric item from the review
+queue with a comment, and the learner sees the comment and the new score on the report."""
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.extensions import db
+from app.reviews.models import ItemOverride
+from app.roleplays.models import Attempt
+from tests.browser.conftest import log_in
+from tests.browser.drill_helpers import good_reply, scenario_doc
+from tests.conftest import TEST_PASSWORD
+
+ZH_SLUG = "broadband-outage-refund"
+IN_CALL = "#drill[data-phase=customer], #drill[data-phase=reply]"
+TYPED_WAIT_MS = 30000
+COMMENT = "录音里先道歉再共情，顺序不对：这一项只给一半分。<script>alert(1)</script>"
+
+
+@pytest.mark.browser
+def test_assign_drill_review_override_and_learner_sees_comment(browser, live_server, content, make_user, app):
+    make_user("b-coach", "trainer", name="质检 王老师")
+    learner = make_user("b-agent", "learner", name="学员 小陈", cohort="2025-春")
+    doc = scenario_doc(app, ZH_SLUG)
+    trainer_ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    learner_ctx = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                      has_touch=True)
+    coach, agent = trainer_ctx.new_page(), learner_ctx.new_page()
+    for page in (coach, agent):
+        page.set_default_timeout(TYPED_WAIT_MS)
+    try:
+        # --- the trainer assigns the drill (typed replies allowed) to the learner by name
+        log_in(coach, live_server, "b-coach", TEST_PASSWORD)
+        coach.goto(f"{live_server}/")
+        expect(coach.locator("#main-nav a[href='/reviews']")).to_be_visible()
+        coach.click("#main-nav a[href='/assignments']")
+        coach.click("#new-assignment")
+        coach.select_option("select[name=work]", f"drill:{ZH_SLUG}")
+        coach.fill("input[name=due_date]", (date.today() + timedelta(days=5)).isoformat())
+        coach.select_option("select[name=learners]", str(learner.id))
+        coach.fill("textarea[name=note]", "周五前用文字回复完成即可")
+        coach.click("#assignment-form button[type=submit]")
+        expect(coach.locator("#people tr[data-username=b-agent]")).to_have_attribute("data-state", "not_started")
+
+        # --- the learner finds it under "Assigned to me" and runs it typed to the report
+        log_in(agent, live_server, "b-agent", TEST_PASSWORD)
+        agent.goto(f"{live_server}/learning")
+        item = agent.locator(f"#assigned div[data-slug={ZH_SLUG}]")
+        expect(item).to_be_visible()
+        assert item.get_attribute("data-state") == "not_started" and "周五前用文字回复完成即可" in item.inner_text()
+        item.locator(f"a[href$='/roleplays/{ZH_SLUG}']").click()
+        agent.check("input[name=mode][value=typed]")
+        agent.click("form[action$='/start'] button[type=submit]")
+        expect(agent.locator("#drill-ringing")).to_be_visible()
+        agent.tap("#drill-answer")
+        agent.wait_for_selector(IN_CALL)
+        replies = 0
+        while not agent.locator("#drill-ended").is_visible():
+            assert replies < 8, "the call should have ended"
+            node_id = agent.get_attribute("#drill-customer", "data-node-id")
+            agent.fill("#drill-text", good_reply(doc, node_id, first=replies == 0))
+            agent.press("#drill-text", "Enter")
+            replies += 1
+            expect(agent.locator("#drill-log li.drill-log-agent")).to_have_count(replies)
+            agent.wait_for_selector(f"{IN_CALL}, #drill[data-phase=ended]")
+        agent.click("#drill-report")
+        agent.wait_for_load_state("networkidle")
+        assert agent.locator("#rp-score").inner_text() == "100%"
+        report_url = agent.url
+        agent.goto(f"{live_server}/learning")
+        assert agent.get_attribute(f"#assigned div[data-slug={ZH_SLUG}]", "data-state") == "done"
+        with app.app_context():
+            attempt = db.session.scalar(select(Attempt))
+            attempt_id, first_turn = attempt.id, attempt.turns[0].id
+            ack = next(i for i in attempt.turns[0].items if i["item_id"] == "ack")
+
+        # --- the trainer sees it done, opens the review queue and overrides one item with a comment
+        coach.goto(f"{live_server}/assignments")
+        assert "1/1" in coach.locator("#assignment-completion").inner_text()
+        coach.goto(f"{live_server}/reviews")
+        expect(coach.locator("#signoffs-link")).to_be_visible()
+        row = coach.locator(f"#review-queue tr[data-attempt-id='{attempt_id}']")
+        row.locator("a.button").click()
+        assert coach.locator("#rv-score").inner_text() == "100%"
+        entry = coach.locator(f"#turn-{first_turn} li[data-item-id=ack]")
+        entry.locator("summary").click()
+        entry.locator("input[name=points]").fill(str(ack["points_awarded"] / 2))
+        entry.locator("textarea[name=comment]").fill(COMMENT)
+        entry.locator("button[type=submit]").click()
+        coach.wait_for_load_state("networkidle")
+        expect(coach.locator(".flash-success")).to_be_visible()
+        new_score = coach.locator("#rv-score").inner_text()
+        assert new_score != "100%" and float(new_score.rstrip("%")) < 100
+        expect(coach.locator(f"#turn-{first_turn} li[data-item-id=ack].rv-overridden")).to_be_visible()
+        assert COMMENT in coach.locator("#rv-log").inner_text()
+
+        # --- the learner sees the trainer's comment and the new score on the report
+        agent.goto(report_url)
+        review = agent.locator("#rp-review")
+        expect(review).to_be_visible()
+        assert COMMENT in review.inner_text() and "质检 王老师" in review.inner_text()
+        assert agent.locator("#rp-score").inner_text() == new_score
+        assert agent.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+        with app.app_context():
+            (override,) = db.session.scalars(select(ItemOverride)).all()
+            assert (override.item_id, override.turn_id, override.points_after) == ("ack", first_turn,
+                                                                                  ack["points_awarded"] / 2)
+    finally:
+        trainer_ctx.close()
+        learner_ctx.close()
