@@ -15,7 +15,14 @@ from .bundle import (
     Scenario,
 )
 from .errors import ContentError, ContentValidationError
-from .loader import default_asset_url_prefix, load_content
+from .dump import dump_exam, dump_scenario, spec_data
+from .loader import (
+    default_asset_url_prefix,
+    load_content,
+    load_library,
+    validate_exam_text,
+    validate_scenario_text,
+)
 from .markdown import check_markdown, render_markdown
 
 __all__ = [
@@ -31,6 +38,12 @@ __all__ = [
     "Scenario",
     "check_markdown",
     "default_asset_url_prefix",
+    "dump_exam",
+    "dump_scenario",
     "load_content",
+    "load_library",
     "render_markdown",
+    "spec_data",
+    "validate_exam_text",
+    "validate_scenario_text",
 ]

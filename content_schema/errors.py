@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -11,12 +11,15 @@ class ContentError:
 
     ``file`` is relative to the content root (always with ``/`` separators) so the
     message reads the same on every machine; ``line`` is 1-based, or None when the
-    problem is about the file as a whole (e.g. a missing file).
+    problem is about the file as a whole (e.g. a missing file). ``path`` is the data path
+    the error is about, such as ``("nodes", "opening", "rubric", 2, "points")``, when known
+    (an editor uses it to show the error next to its field); it takes no part in equality.
     """
 
     file: str
     line: int | None
     message: str
+    path: tuple[str | int, ...] | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         if self.line is None:
@@ -39,8 +42,8 @@ class ErrorCollector:
     def __init__(self) -> None:
         self.errors: list[ContentError] = []
 
-    def add(self, file: str, line: int | None, message: str) -> None:
-        self.errors.append(ContentError(file, line, message))
+    def add(self, file: str, line: int | None, message: str, path: tuple[str | int, ...] | None = None) -> None:
+        self.errors.append(ContentError(file, line, message, path))
 
     def sorted(self) -> list[ContentError]:
         # Stable order by file then line; file-level errors (no line) first.

@@ -79,6 +79,57 @@ def load_content(
     return bundle
 
 
+def load_library(root: Path) -> LibrarySpec:
+    """Validate only ``roleplays/_library.yaml`` under ``root`` (for checking single files)."""
+    loader = _Loader(Path(root), default_asset_url_prefix)
+    library = loader.parse_file(loader.root / LIBRARY_FILE, LibrarySpec, "the shared intents and forbidden sets")
+    if library is not None:
+        loader.check_library(library)
+    if loader.errors.errors or library is None:
+        raise ContentValidationError(loader.errors.sorted())
+    return library.spec
+
+
+def validate_scenario_text(text: str, *, library: LibrarySpec, filename: str) -> Scenario:
+    """Validate ONE role-play scenario given as the text of ``roleplays/<slug>.yaml``.
+
+    The same rules as ``load_content`` (shape, ``use:`` references into ``library``, the
+    graph, call rules); the slug must equal the stem of ``filename``, which also names the
+    file in the errors. Checks that need the other files (slug unique in the tree) are the
+    caller's. Raises ``ContentValidationError``; each error has ``line`` and ``path``.
+    """
+    loader = _Loader(Path("."), default_asset_url_prefix)
+    parsed = _parse_single(loader, text, filename, ScenarioSpec)
+    if parsed is not None:
+        loader.check_slug(parsed.spec.slug, parsed.report, _stem(filename), "file", {})
+        loader.check_scenario(parsed, library)
+    if loader.errors.errors or parsed is None:
+        raise ContentValidationError(loader.errors.sorted())
+    return loader.build_scenario(parsed, library)
+
+
+def validate_exam_text(text: str, *, library: LibrarySpec, filename: str) -> Exam:
+    """Validate ONE exam given as the text of ``exams/<slug>.yaml`` (see validate_scenario_text)."""
+    loader = _Loader(Path("."), default_asset_url_prefix)
+    parsed = _parse_single(loader, text, filename, ExamSpec)
+    if parsed is not None:
+        loader.check_slug(parsed.spec.slug, parsed.report, _stem(filename), "file", {})
+        loader.check_exam(parsed, library)
+    if loader.errors.errors or parsed is None:
+        raise ContentValidationError(loader.errors.sorted())
+    return loader.build_exam(parsed, library)
+
+
+def _stem(filename: str) -> str:
+    name = filename.rsplit("/", 1)[-1]
+    return name[: -len(".yaml")] if name.endswith(".yaml") else name
+
+
+def _parse_single(loader: _Loader, text: str, filename: str, model: type[M]) -> _Parsed[M] | None:
+    raw = text.encode("utf-8")
+    return loader.parse_text(filename, text.removeprefix("\ufeff").replace("\r\n", "\n"), raw, model)
+
+
 @dataclass
 class _Parsed(Generic[T]):
     spec: T
@@ -139,6 +190,10 @@ class _Loader:
         if read is None:
             return None
         text, raw = read
+        return self.parse_text(file, text, raw, model)
+
+    def parse_text(self, file: str, text: str, raw: bytes, model: type[M]) -> _Parsed[M] | None:
+        """Parse and validate the text of one YAML file (``raw``: its bytes, for the checksum)."""
         document = self.parse_yaml_text(file, text)
         if document is None:
             return None
@@ -241,13 +296,16 @@ class _Loader:
                 continue
             exam_kinds[parsed.spec.slug] = parsed.spec.kind
             self.check_slug(parsed.spec.slug, parsed.report, path.stem, "file", seen)
-            checks.check_exam(parsed.spec, parsed.report)
-            for index, question in enumerate(parsed.spec.questions):
-                if isinstance(question, PhraseRewriteQuestion):
-                    path = ("questions", index, "rubric")
-                    check_rubric(question.rubric, path, question.language, library, parsed.report)
+            self.check_exam(parsed, library)
             exams[parsed.spec.slug] = parsed
         return exams
+
+    def check_exam(self, parsed: _Parsed[ExamSpec], library: LibrarySpec | None) -> None:
+        checks.check_exam(parsed.spec, parsed.report)
+        for index, question in enumerate(parsed.spec.questions):
+            if isinstance(question, PhraseRewriteQuestion):
+                path = ("questions", index, "rubric")
+                check_rubric(question.rubric, path, question.language, library, parsed.report)
 
     def build_exam(self, parsed: _Parsed[ExamSpec], library: LibrarySpec) -> Exam:
         rubrics = {
@@ -269,15 +327,18 @@ class _Loader:
             parsed = self.parse_file(path, ScenarioSpec, "a role-play scenario")
             if parsed is None:
                 continue
-            spec = parsed.spec
-            self.check_slug(spec.slug, parsed.report, path.stem, "file", seen)
-            checks.check_graph(spec, parsed.report)
-            for node_id, node in spec.nodes.items():
-                check_rubric(node.rubric, ("nodes", node_id, "rubric"), spec.language, library, parsed.report)
-            if library is not None:
-                self.check_call_rules(parsed, library)
-            scenarios[spec.slug] = parsed
+            self.check_slug(parsed.spec.slug, parsed.report, path.stem, "file", seen)
+            self.check_scenario(parsed, library)
+            scenarios[parsed.spec.slug] = parsed
         return scenarios
+
+    def check_scenario(self, parsed: _Parsed[ScenarioSpec], library: LibrarySpec | None) -> None:
+        spec = parsed.spec
+        checks.check_graph(spec, parsed.report)
+        for node_id, node in spec.nodes.items():
+            check_rubric(node.rubric, ("nodes", node_id, "rubric"), spec.language, library, parsed.report)
+        if library is not None:
+            self.check_call_rules(parsed, library)
 
     def check_call_rules(self, parsed: _Parsed[ScenarioSpec], library: LibrarySpec) -> None:
         spec = parsed.spec

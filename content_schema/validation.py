@@ -28,7 +28,7 @@ def validate_document(
     except ValidationError as exc:
         for detail in exc.errors(include_url=False):
             path, message = describe_error(model, document.data, detail)
-            errors.add(file, document.line_for(path), message)
+            errors.add(file, document.line_for(path), message, path)
         return None
 
 
@@ -206,4 +206,4 @@ class Reporter:
         self._errors = errors
 
     def at(self, path: Path, message: str) -> None:
-        self._errors.add(self.file, self.document.line_for(path), _prefixed(path, message))
+        self._errors.add(self.file, self.document.line_for(path), _prefixed(path, message), tuple(path))

@@ -41,6 +41,9 @@ class Exam(db.Model):
     cooldown_minutes: Mapped[int]
     show_answers: Mapped[bool]
     source_file: Mapped[str] = mapped_column(String(255))
+    # "file" (exams/<slug>.yaml, owned by the content sync) or "web" (a question bank authored in
+    # the browser and published by services.publish_exam; the sync never retires it).
+    source: Mapped[str] = mapped_column(String(8), default="file", server_default="file")
     checksum: Mapped[str] = mapped_column(String(64))
     retired: Mapped[bool] = mapped_column(default=False)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -76,71 +76,127 @@ class AttemptClosed(ExamError):
 
 def sync_exams(bundle: ContentBundle, report: SyncReport) -> None:
     """Load bundle.exams by slug; questions by (exam, id). Changed questions get a new
-    version; removed exams and questions are retired, never deleted (attempts refer to them)."""
+    version; removed exams and questions are retired, never deleted (attempts refer to them).
+    Only file-sourced exams are retired; a file may not take a web-authored bank's slug."""
     cache_dir = Path(current_app.config["AUDIO_CACHE_DIR"])
     existing = {exam.slug: exam for exam in db.session.scalars(select(Exam))}
+    taken = [ContentError(item.source_file, None,
+                          f'slug "{slug}" is already used by a question bank authored in the browser '
+                          "(expected another slug: slugs are permanent)", ("slug",))
+             for slug, item in bundle.exams.items() if slug in existing and existing[slug].source != "file"]
+    if taken:
+        raise ContentValidationError(taken)
     positions = _listing_order(bundle)
     counts = dict.fromkeys(("exams new", "exams changed", "exams retired",
                             "questions new", "questions changed", "questions retired"), 0)
     for slug, item in bundle.exams.items():
-        spec = item.spec
         exam = existing.get(slug)
         if exam is None:
-            exam = Exam(slug=slug)
+            exam = Exam(slug=slug, source="file")
             db.session.add(exam)
-            counts["exams new"] += 1
-        elif exam.checksum != item.checksum or exam.retired:
-            counts["exams changed"] += 1
-        exam.kind = spec.kind
-        exam.position = positions.get(slug, len(positions))
-        exam.title = dict(spec.title)
-        exam.description = dict(spec.description) if spec.description else None
-        exam.pass_mark = spec.pass_mark
-        exam.time_limit_minutes = spec.time_limit_minutes
-        exam.draw = [rule.model_dump(mode="json") for rule in spec.draw] if spec.draw else None
-        exam.shuffle_questions = spec.shuffle_questions
-        exam.shuffle_options = spec.shuffle_options
-        exam.attempts_allowed = spec.attempts_allowed
-        exam.cooldown_minutes = spec.cooldown_minutes
-        exam.show_answers = spec.show_answers
-        exam.source_file = item.source_file
-        exam.checksum = item.checksum
-        exam.retired = False
-        exam.synced_at = utcnow()
-
-        rows = {question.question_id: question for question in exam.questions}
-        for position, question in enumerate(spec.questions):
-            data = paper.question_data(question, item.rubrics.get(question.id, ()))
-            checksum = paper.question_checksum(data)
-            if question.type == "listen_type":
-                data["audio"] = _synthesize_listen(item, question, cache_dir)
-            row = rows.get(question.id)
-            if row is None:
-                row = ExamQuestion(question_id=question.id, version=1, checksum=checksum)
-                exam.questions.append(row)
-                counts["questions new"] += 1
-            elif row.checksum != checksum or row.retired:
-                if row.checksum != checksum:
-                    row.version += 1
-                    row.checksum = checksum
-                counts["questions changed"] += 1
-            row.type = question.type
-            row.tags = list(question.tags)
-            row.points = question.points
-            row.position = position
-            row.data = data
-            row.retired = False
-        authored = {question.id for question in spec.questions}
-        for question_id, row in rows.items():
-            if question_id not in authored and not row.retired:
-                row.retired = True
-                counts["questions retired"] += 1
+        _apply_exam(exam, item, positions.get(slug, len(positions)), counts, cache_dir)
     for slug, exam in existing.items():
-        if slug not in bundle.exams and not exam.retired:
+        if exam.source == "file" and slug not in bundle.exams and not exam.retired:
             exam.retired = True
             counts["exams retired"] += 1
     db.session.flush()
     report.note("exams: " + ", ".join(f"{count} {what}" for what, count in counts.items()))
+
+
+def _apply_exam(exam: Exam, item, position: int, counts: dict[str, int], cache_dir: Path) -> None:
+    """Write one validated exam (content_schema.Exam) onto its row and questions: the one code path
+    for the content sync and publish_exam."""
+    spec = item.spec
+    if exam.id is None:
+        counts["exams new"] += 1
+    elif exam.checksum != item.checksum or exam.retired:
+        counts["exams changed"] += 1
+    exam.kind = spec.kind
+    exam.position = position
+    exam.title = dict(spec.title)
+    exam.description = dict(spec.description) if spec.description else None
+    exam.pass_mark = spec.pass_mark
+    exam.time_limit_minutes = spec.time_limit_minutes
+    exam.draw = [rule.model_dump(mode="json") for rule in spec.draw] if spec.draw else None
+    exam.shuffle_questions = spec.shuffle_questions
+    exam.shuffle_options = spec.shuffle_options
+    exam.attempts_allowed = spec.attempts_allowed
+    exam.cooldown_minutes = spec.cooldown_minutes
+    exam.show_answers = spec.show_answers
+    exam.source_file = item.source_file
+    exam.checksum = item.checksum
+    exam.retired = False
+    exam.synced_at = utcnow()
+
+    rows = {question.question_id: question for question in exam.questions}
+    for index, question in enumerate(spec.questions):
+        data = paper.question_data(question, item.rubrics.get(question.id, ()))
+        checksum = paper.question_checksum(data)
+        if question.type == "listen_type":
+            data["audio"] = _synthesize_listen(item, question, cache_dir)
+        row = rows.get(question.id)
+        if row is None:
+            row = ExamQuestion(question_id=question.id, version=1, checksum=checksum)
+            exam.questions.append(row)
+            counts["questions new"] += 1
+        elif row.checksum != checksum or row.retired:
+            if row.checksum != checksum:
+                row.version += 1
+                row.checksum = checksum
+            counts["questions changed"] += 1
+        row.type = question.type
+        row.tags = list(question.tags)
+        row.points = question.points
+        row.position = index
+        row.data = data
+        row.retired = False
+    authored = {question.id for question in spec.questions}
+    for question_id, row in rows.items():
+        if question_id not in authored and not row.retired:
+            row.retired = True
+            counts["questions retired"] += 1
+
+
+# Web-authored banks are listed after the shipped exams.
+WEB_POSITION = 1000
+
+
+def publish_exam(slug: str, spec_yaml_text: str, *, source: str = "web") -> Exam:
+    """Validate one exam written in the exams/<slug>.yaml format and load it like the content sync
+    does: changed questions get a new version (attempts keep their own copy), removed ones are
+    retired, a retired exam is restored. Web banks must be kind: quiz. Raises ContentValidationError
+    (errors with line and path) and stores nothing when invalid. The caller commits."""
+    from content_schema import load_library, validate_exam_text
+    filename = f"exams/{slug}.yaml"
+    root = Path(current_app.config["CONTENT_ROOT"])
+    item = validate_exam_text(spec_yaml_text, library=load_library(root), filename=filename)
+    if source != "file" and item.spec.kind != "quiz":
+        raise ContentValidationError([ContentError(
+            filename, None, f"kind: {item.spec.kind} is not allowed here (expected kind: quiz)", ("kind",))])
+    exam = db.session.scalar(select(Exam).where(Exam.slug == slug))
+    owner = exam.source if exam is not None else None
+    if owner is None and source != "file" and (root / filename).exists():
+        owner = "file"
+    if owner is not None and owner != source:
+        raise ContentValidationError([ContentError(
+            filename, None, f'slug "{slug}" belongs to a {owner} exam (expected a slug of your own)', ("slug",))])
+    counts: dict[str, int] = dict.fromkeys(("exams new", "exams changed", "questions new", "questions changed",
+                                            "questions retired"), 0)
+    if exam is None:
+        exam = Exam(slug=slug, source=source)
+        db.session.add(exam)
+    _apply_exam(exam, item, WEB_POSITION, counts, Path(current_app.config["AUDIO_CACHE_DIR"]))
+    db.session.flush()
+    return exam
+
+
+def retire_exam(slug: str, *, source: str = "web") -> Exam | None:
+    """Withdraw an exam of `source` (attempts stay). The caller commits."""
+    exam = db.session.scalar(select(Exam).where(Exam.slug == slug, Exam.source == source))
+    if exam is not None and not exam.retired:
+        exam.retired = True
+        db.session.flush()
+    return exam
 
 
 def _listing_order(bundle: ContentBundle) -> dict[str, int]:

@@ -26,6 +26,9 @@ class Scenario(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(63), unique=True)
+    # "file" (roleplays/<slug>.yaml, owned by the content sync) or "web" (authored in the browser,
+    # published by services.publish_version; the sync never retires it).
+    source: Mapped[str] = mapped_column(String(8), default="file", server_default="file")
     # The version new attempts use. Deliberately no foreign key (the versions table already
     # points here; a cycle would complicate deletes and migrations): kept right by the sync.
     current_version_id: Mapped[int | None]
@@ -63,6 +66,8 @@ class ScenarioVersion(db.Model):
     spec: Mapped[dict] = mapped_column(JSON)
     # node id -> synthesized audio file name in AUDIO_CACHE_DIR (served by media.audio).
     audio: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Who published it (web-authored versions); None for versions made by the content sync.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     scenario: Mapped[Scenario] = relationship(back_populates="versions", foreign_keys=[scenario_id])

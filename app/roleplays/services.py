@@ -11,6 +11,7 @@ import json
 import os
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from flask import current_app, url_for
 from sqlalchemy import select, update
 
 from content_schema import ContentBundle, ContentError, ContentValidationError
+from content_schema import Scenario as ContentScenario
 from grading.call import (
     ENDINGS,
     CallState,
@@ -111,15 +113,16 @@ class GradingFailed(RoleplayError):
 
 # --- content sync ----------------------------------------------------------------------
 
-def _synthesize_lines(bundle: ContentBundle, cache_dir: Path) -> dict[str, dict[str, str]]:
+def synthesize_lines(scenarios: Iterable[ContentScenario], cache_dir: Path) -> dict[str, dict[str, str]]:
     """Speak every customer line into the audio cache: {slug: {node id: file name}}.
 
-    Any failure fails the whole sync, naming the scenario and the node.
+    Any failure raises ContentValidationError naming the scenario and the node (each error's
+    path is ("nodes", node id, "line"), so an editor can show it next to that line).
     """
     from speech.errors import SynthesisError
     from speech.tts import synthesize
 
-    jobs = [(scenario, node) for scenario in bundle.scenarios.values() for node in scenario.nodes.values()]
+    jobs = [(scenario, node) for scenario in scenarios for node in scenario.nodes.values()]
 
     def speak(job):
         scenario, node = job
@@ -129,7 +132,7 @@ def _synthesize_lines(bundle: ContentBundle, cache_dir: Path) -> dict[str, dict[
         except (SynthesisError, ValueError, OSError) as exc:
             return ContentError(scenario.source_file, None,
                                 f'scenario "{scenario.slug}", node "{node.id}": the customer line could not be '
-                                f"synthesized ({exc})")
+                                f"synthesized ({exc})", ("nodes", node.id, "line"))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(speak, jobs))
@@ -142,47 +145,147 @@ def _synthesize_lines(bundle: ContentBundle, cache_dir: Path) -> dict[str, dict[
     return audio
 
 
+def _store_version(row: Scenario, content: ContentScenario, audio: dict[str, str], now: datetime, report=None,
+                   *, author_id: int | None = None) -> ScenarioVersion:
+    """Make `content` the scenario's current version: a new immutable version when what grades
+    changed, else the latest one (with refreshed audio names). Shared by the sync and publish_version."""
+    slug = row.slug
+    document = scenario_document(content)
+    checksum = document_checksum(document)
+    latest = db.session.scalar(select(ScenarioVersion).where(ScenarioVersion.scenario_id == row.id)
+                               .order_by(ScenarioVersion.version.desc()).limit(1))
+    if latest is None or latest.checksum != checksum:
+        spec = content.spec
+        version = ScenarioVersion(
+            scenario_id=row.id, slug=slug, version=(latest.version + 1) if latest else 1, checksum=checksum,
+            source_file=content.source_file, language=spec.language, difficulty=spec.difficulty,
+            pass_mark=float(spec.pass_mark), title=dict(spec.title), spec=document,
+            audio=dict(audio), author_id=author_id, created_at=now)
+        db.session.add(version)
+        db.session.flush()
+        row.current_version_id = version.id
+        row.updated_at = now
+        if report is not None:
+            report.note(f"role-play {slug}: version {version.version}" + (" (new)" if latest is None else ""))
+        return version
+    if latest.audio != audio:
+        latest.audio = dict(audio)  # same words, new synthesis (e.g. espeak-ng upgraded)
+    if row.current_version_id != latest.id:
+        row.current_version_id = latest.id
+    return latest
+
+
 def sync_roleplays(bundle: ContentBundle, report) -> None:
-    """Load bundle.scenarios idempotently; a changed scenario becomes a new version."""
+    """Load bundle.scenarios idempotently; a changed scenario becomes a new version.
+
+    Only file-sourced scenarios are retired when their file goes; web-authored ones are left alone,
+    and a file may not take a slug that a web-authored scenario already holds.
+    """
     now = utcnow()
-    audio = _synthesize_lines(bundle, Path(current_app.config["AUDIO_CACHE_DIR"]))
-    _sync_phrasebook(bundle.phrasebook, report)
     existing = {row.slug: row for row in db.session.scalars(select(Scenario))}
+    taken = [ContentError(content.source_file, None,
+                          f'slug "{slug}" is already used by a scenario authored in the browser '
+                          "(expected another slug: slugs are permanent)", ("slug",))
+             for slug, content in bundle.scenarios.items()
+             if slug in existing and existing[slug].source != "file"]
+    if taken:
+        raise ContentValidationError(taken)
+    audio = synthesize_lines(bundle.scenarios.values(), Path(current_app.config["AUDIO_CACHE_DIR"]))
+    _sync_phrasebook(bundle.phrasebook, report)
     for slug, content in bundle.scenarios.items():
-        document = scenario_document(content)
-        checksum = document_checksum(document)
         row = existing.get(slug)
         if row is None:
-            row = Scenario(slug=slug, created_at=now, updated_at=now)
+            row = Scenario(slug=slug, source="file", created_at=now, updated_at=now)
             db.session.add(row)
             db.session.flush()
-        latest = db.session.scalar(select(ScenarioVersion).where(ScenarioVersion.scenario_id == row.id)
-                                   .order_by(ScenarioVersion.version.desc()).limit(1))
-        if latest is None or latest.checksum != checksum:
-            spec = content.spec
-            version = ScenarioVersion(
-                scenario_id=row.id, slug=slug, version=(latest.version + 1) if latest else 1, checksum=checksum,
-                source_file=content.source_file, language=spec.language, difficulty=spec.difficulty,
-                pass_mark=float(spec.pass_mark), title=dict(spec.title), spec=document,
-                audio=dict(audio[slug]), created_at=now)
-            db.session.add(version)
-            db.session.flush()
-            row.current_version_id = version.id
-            row.updated_at = now
-            report.note(f"role-play {slug}: version {version.version}" + (" (new)" if latest is None else ""))
-        else:
-            if latest.audio != audio[slug]:
-                latest.audio = dict(audio[slug])  # same words, new synthesis (e.g. espeak-ng upgraded)
-            if row.current_version_id != latest.id:
-                row.current_version_id = latest.id
+        _store_version(row, content, audio[slug], now, report)
         if row.retired:
             row.retired, row.retired_at, row.updated_at = False, None, now
             report.note(f"role-play {slug}: restored")
     for slug, row in existing.items():
-        if slug not in bundle.scenarios and not row.retired:
+        if row.source == "file" and slug not in bundle.scenarios and not row.retired:
             row.retired, row.retired_at, row.updated_at = True, now, now
             report.note(f"role-play {slug}: retired")
     db.session.flush()
+
+
+# --- scenarios authored in the browser (app/authoring) ------------------------------------
+
+_library_cache: dict[tuple, Any] = {}
+
+
+def content_library():
+    """The shared rubric library (roleplays/_library.yaml under CONTENT_ROOT), validated; reread
+    only when the file changes."""
+    from content_schema import load_library
+    root = Path(current_app.config["CONTENT_ROOT"])
+    try:
+        stat = (root / "roleplays" / "_library.yaml").stat()
+    except OSError:
+        return load_library(root)  # raises ContentValidationError naming the missing file
+    key = (str(root), stat.st_mtime_ns, stat.st_size)
+    if key not in _library_cache:
+        library = load_library(root)
+        _library_cache.clear()
+        _library_cache[key] = library
+    return _library_cache[key]
+
+
+def publish_version(slug: str, spec_yaml_text: str, *, source: str = "web",
+                    author_id: int | None = None) -> ScenarioVersion:
+    """Validate one scenario written in the roleplays/<slug>.yaml format and make it the current
+    version of `slug`: the same validation, text-to-speech and versioning as the content sync.
+
+    A new immutable ScenarioVersion is made only when what grades changed; attempts keep the
+    version they were taken on. A retired scenario is restored. Raises ContentValidationError
+    (errors with line and path) and stores nothing when the text is invalid, the slug belongs to
+    a scenario of another source, or a line cannot be synthesized. The caller commits.
+    """
+    from content_schema import validate_scenario_text
+    filename = f"roleplays/{slug}.yaml"
+    content = validate_scenario_text(spec_yaml_text, library=content_library(), filename=filename)
+    row = db.session.scalar(select(Scenario).where(Scenario.slug == slug))
+    owner = row.source if row is not None else None
+    if owner is None and source != "file" and (Path(current_app.config["CONTENT_ROOT"]) / filename).exists():
+        owner = "file"
+    if owner is not None and owner != source:
+        raise ContentValidationError([ContentError(
+            filename, None, f'slug "{slug}" belongs to a {owner} scenario (expected a slug of your own)', ("slug",))])
+    audio = synthesize_lines([content], Path(current_app.config["AUDIO_CACHE_DIR"]))[slug]
+    now = utcnow()
+    if row is None:
+        row = Scenario(slug=slug, source=source, created_at=now, updated_at=now)
+        db.session.add(row)
+        db.session.flush()
+    version = _store_version(row, content, audio, now, author_id=author_id)
+    if row.retired:
+        row.retired, row.retired_at, row.updated_at = False, None, now
+    db.session.flush()
+    return version
+
+
+def retire_scenario(slug: str, *, source: str = "web") -> Scenario | None:
+    """Withdraw a scenario of `source` from the library (attempts and versions stay). The caller commits."""
+    row = db.session.scalar(select(Scenario).where(Scenario.slug == slug, Scenario.source == source))
+    if row is not None and not row.retired:
+        now = utcnow()
+        row.retired, row.retired_at, row.updated_at = True, now, now
+        db.session.flush()
+    return row
+
+
+def web_scenarios(*, include_retired: bool = False) -> list[Scenario]:
+    """Scenarios authored in the browser that have a published version, by slug."""
+    query = select(Scenario).where(Scenario.source == "web", Scenario.current_version_id.is_not(None))
+    if not include_retired:
+        query = query.where(Scenario.retired.is_(False))
+    return list(db.session.scalars(query.order_by(Scenario.slug)))
+
+
+def versions_of(slug: str) -> list[ScenarioVersion]:
+    """Every version of a scenario, newest first."""
+    return list(db.session.scalars(select(ScenarioVersion).where(ScenarioVersion.slug == slug)
+                                   .order_by(ScenarioVersion.version.desc())))
 
 
 def _sync_phrasebook(data: Any, report) -> None:

@@ -86,8 +86,8 @@
       body: JSON.stringify({response: responseOf(fieldset)}),
       keepalive: true
     }).then(function (response) {
-      // A lost login session answers with a redirect to the login page.
-      if (response.redirected && new URL(response.url).pathname === "/login") {
+      // A lost login session answers 401: keep the answer dirty and ask the learner to log in again.
+      if (response.status === 401) {
         dirty[questionId] = true;
         sessionLost();
         return null;

@@ -122,20 +122,30 @@ def mic_page(playwright_instance, fake_mic_wav):
     browser.close()
 
 
+def wait_for_a_long_quiet(page, selector: str) -> None:
+    """Wait until the looping fake microphone has been quiet for a whole second.
+
+    The file is 1.5 s of silence, the sentence, then 3 s of silence; a gap between two words
+    is far shorter than a second. Sampling every 100 ms keeps the check continuous.
+    """
+    quiet_samples = 0
+    while quiet_samples < 10:
+        page.wait_for_selector(selector)
+        page.wait_for_timeout(100)
+        quiet_samples = quiet_samples + 1 if page.get_attribute("#drill", "data-speaking") is None else 0
+
+
 def hold_to_talk(page, press, release) -> None:
-    """Hold push-to-talk from a quiet moment of the looping fake microphone until it has spoken and gone quiet."""
-    page.wait_for_selector("#drill[data-phase=reply]:not([data-speaking])")
+    """Hold push-to-talk across one whole sentence of the looping fake microphone.
+
+    Press and release both happen in the file's long silences, never in a gap between words,
+    so the capture holds the full sentence however the loop lines up with the test.
+    """
+    wait_for_a_long_quiet(page, "#drill[data-phase=reply]:not([data-speaking])")
     press()
     page.wait_for_selector("#drill[data-recording][data-heard]")
     expect(page.locator("#drill-talk")).to_have_attribute("aria-pressed", "true")
-    # Release in the file's 3 s trailing silence, not in a short pause between words: wait until
-    # the microphone has stayed quiet for a whole second (a pause inside the sentence is shorter).
-    quiet = "#drill[data-recording][data-heard]:not([data-speaking])"
-    while True:
-        page.wait_for_selector(quiet)
-        page.wait_for_timeout(1000)
-        if page.locator(quiet).count() and page.get_attribute("#drill", "data-speaking") is None:
-            break
+    wait_for_a_long_quiet(page, "#drill[data-recording][data-heard]:not([data-speaking])")
     release()
 
 
