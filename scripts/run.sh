@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 export FLASK_APP=wsgi DEMO_MODE="${DEMO_MODE:-1}"
-.venv/bin/flask db upgrade heads
+.venv/bin/flask db upgrade
 if .venv/bin/flask content --help >/dev/null 2>&1; then .venv/bin/flask content sync; fi
 .venv/bin/flask demo load
 echo "Agent Academy: http://127.0.0.1:5000  (demo accounts: see README)"
