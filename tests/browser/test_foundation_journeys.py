@@ -6,10 +6,12 @@ from tests.conftest import TEST_PASSWORD
 
 # Navigation each role must see (labels in Chinese, the default language) and must not see.
 EXPECTED_NAV = {
-    "learner": ({"我的学习"}, {"用户"}),
-    "trainer": (set(), {"用户"}),
-    "hr": ({"用户"}, set()),
-    "admin": ({"用户"}, set()),
+    # learner: my learning, role-plays, certification; trainer: authoring, assignments, reviews;
+    # HR: records; admin: users — and nobody sees another role's areas.
+    "learner": ({"我的学习", "情景演练", "我的认证"}, {"用户", "认证档案", "内容编写", "质检复核"}),
+    "trainer": ({"内容编写", "学习任务", "质检复核"}, {"用户", "认证档案", "我的学习"}),
+    "hr": ({"用户", "认证档案"}, {"我的学习", "内容编写", "质检复核"}),
+    "admin": ({"用户"}, {"我的学习", "认证档案", "内容编写"}),
 }
 
 
