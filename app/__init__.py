@@ -13,7 +13,7 @@ from .config import load_config
 from .extensions import babel, csrf, db, login_manager, migrate
 
 # Domain packages, each with init_app(app) that registers its blueprint, CLI and navigation.
-DOMAINS = ("core", "accounts", "media", "content", "demo", "courses", "exams", "speechops", "roleplays", "certification", "authoring", "assignments", "reviews")
+DOMAINS = ("core", "accounts", "media", "content", "demo", "courses", "exams", "speechops", "roleplays", "certification", "authoring", "assignments", "reviews", "jobs")
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 

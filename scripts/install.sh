@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng sox libsndfile1 chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils)
+APT_PACKAGES=(espeak-ng sox libsndfile1 chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils redis-server postgresql-client)
 PYTHON=${PYTHON:-python3.11}
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -156,5 +156,12 @@ class Turn(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     grading_started_at: Mapped[datetime | None]
     graded_at: Mapped[datetime | None]
+    # The grading claim (services.grade_turn): when it was taken (a stale one may be taken over
+    # once), the token that fences the final write, how often it was claimed, and how many
+    # grades were written (0 or 1: a reclaimed turn is never graded twice). Migration 0011.
+    claimed_at: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claims: Mapped[int] = mapped_column(default=0, server_default="0")
+    graded_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     attempt: Mapped[Attempt] = relationship(back_populates="turns")

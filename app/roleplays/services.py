@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, url_for
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from content_schema import ContentBundle, ContentError, ContentValidationError
 from content_schema import Scenario as ContentScenario
@@ -476,12 +476,35 @@ def _item_json(result: ItemResult) -> dict:
     return asdict(result)
 
 
-def _claim_turn(turn_id: int) -> bool:
-    """Take the turn for grading; False when it is graded, being graded, or unknown."""
-    claimed = db.session.execute(update(Turn).where(Turn.id == turn_id, Turn.status.in_((RECEIVED, TURN_PENDING)))
-                                 .values(status=GRADING, grading_started_at=utcnow(), error=None))
+MAX_CLAIMS = 5  # a turn whose grading was interrupted this often is left pending (flask roleplay regrade)
+
+
+def claim_timeout() -> timedelta:
+    """How long a "grading" claim may last before it counts as dead (GRADING_CLAIM_TIMEOUT seconds)."""
+    seconds = current_app.config.get("GRADING_CLAIM_TIMEOUT")
+    return timedelta(seconds=float(seconds)) if seconds else STALE_GRADING_AFTER
+
+
+def _claim_turn(turn_id: int) -> str | None:
+    """Take the turn for grading and return the claim's token; None when it is graded, being
+    graded (a live claim), or unknown.
+
+    A claim older than claim_timeout() died with its worker and is taken over; the guarded
+    UPDATE lets exactly one caller take it (on PostgreSQL a concurrent UPDATE waits for the row
+    and then no longer matches; SQLite serialises writers).
+    """
+    now = utcnow()
+    claimed_since = func.coalesce(Turn.claimed_at, Turn.grading_started_at)
+    claimable = or_(Turn.status.in_((RECEIVED, TURN_PENDING)),
+                    and_(Turn.status == GRADING, claimed_since < now - claim_timeout(), Turn.claims < MAX_CLAIMS))
+    token = uuid.uuid4().hex
+    claimed = db.session.execute(
+        update(Turn).where(Turn.id == turn_id, claimable)
+        .values(status=GRADING, grading_started_at=now, claimed_at=now, claim_token=token,
+                claims=Turn.claims + 1, error=None)
+        .execution_options(synchronize_session=False))
     db.session.commit()
-    return claimed.rowcount == 1
+    return token if claimed.rowcount == 1 else None
 
 
 def grade_turn(turn_id: int) -> Turn | None:
@@ -489,20 +512,31 @@ def grade_turn(turn_id: int) -> Turn | None:
 
     Grading an already graded (or currently grading) turn does nothing and returns it.
     When recognition or grading raises, the turn is left ``pending`` with the error noted
-    and GradingFailed is raised; ``regrade_attempt`` picks it up later.
+    and GradingFailed is raised; ``regrade_attempt`` picks it up later. The grade is written
+    only while this call still holds its claim (the token), so a turn taken over after the
+    claim timeout is graded once, by whoever holds the claim.
     """
-    if not _claim_turn(turn_id):
+    token = _claim_turn(turn_id)
+    if token is None:
         return db.session.get(Turn, turn_id)
     turn = db.session.get(Turn, turn_id)
     try:
         graded = _grade(turn)
+        # Fence: lock the row and check the claim is still ours, in the transaction that writes the grade.
+        held = db.session.execute(
+            update(Turn).where(Turn.id == turn_id, Turn.status == GRADING, Turn.claim_token == token)
+            .values(graded_count=Turn.graded_count + 1).execution_options(synchronize_session=False))
+        if held.rowcount != 1:
+            db.session.rollback()
+            current_app.logger.warning("grading turn %s: the claim was taken over; this grade is dropped", turn_id)
+            return db.session.get(Turn, turn_id)
         ended_attempt = _apply(turn, graded)
         db.session.commit()
     except Exception as exc:  # recognition, model loading, a broken recording... all kept for later
         db.session.rollback()
         current_app.logger.warning("grading turn %s failed, kept as pending: %s", turn_id, exc, exc_info=True)
         message = f"{type(exc).__name__}: {exc}"
-        db.session.execute(update(Turn).where(Turn.id == turn_id, Turn.status == GRADING)
+        db.session.execute(update(Turn).where(Turn.id == turn_id, Turn.status == GRADING, Turn.claim_token == token)
                            .values(status=TURN_PENDING, error=message[:2000]))
         db.session.commit()
         raise GradingFailed(message, turn_id) from exc
@@ -662,9 +696,10 @@ def regrade_attempt(attempt_id: int) -> Attempt | None:
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
         return None
-    stale = utcnow() - STALE_GRADING_AFTER
+    stale = utcnow() - claim_timeout()
     db.session.execute(update(Turn).where(Turn.attempt_id == attempt_id, Turn.status == GRADING,
-                                          Turn.grading_started_at < stale).values(status=TURN_PENDING))
+                                          func.coalesce(Turn.claimed_at, Turn.grading_started_at) < stale)
+                       .values(status=TURN_PENDING))
     db.session.commit()
     waiting = db.session.scalars(select(Turn.id).where(Turn.attempt_id == attempt_id,
                                                        Turn.status.in_((RECEIVED, TURN_PENDING)))

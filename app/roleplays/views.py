@@ -6,13 +6,15 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..accounts.permissions import Role, allow
 from ..core.i18n import content_language
 from ..extensions import db
+from ..jobs import enqueue_grading, queue_enabled
 from . import services
 from .forms import StartForm
-from .models import ABANDONED, ENDED, Attempt, Turn
+from .models import ABANDONED, ENDED, GRADED, Attempt, Turn
 from .scenario import ScenarioDoc
 
 bp = Blueprint("roleplays", __name__, template_folder="templates")
@@ -240,7 +242,22 @@ def _fresh(attempt_id: int) -> Attempt:
 def api_state(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     services.expire_idle(attempt_id=attempt.id)
-    return jsonify(_state(_fresh(attempt_id)))
+    # ?turn=ID: how a reply queued for grading is doing (drill.js polls after a 202 "queued");
+    # once graded, turn_result is exactly the 200 answer of the turns endpoint. The turn is read
+    # BEFORE the call: its grade and the call's next step are one commit, so a graded turn always
+    # comes with the state after it (read the other way round, a grade committed in between
+    # would pair "graded" with the call still waiting).
+    turn_id = request.args.get("turn", type=int)
+    turn_status = None
+    if turn_id is not None:
+        turn_status = db.session.scalar(select(Turn.status).where(Turn.id == turn_id, Turn.attempt_id == attempt_id))
+    attempt = _fresh(attempt_id)
+    data = _state(attempt)
+    if turn_status is not None:
+        data["turn_status"] = turn_status
+        if turn_status == GRADED:
+            data["turn_result"] = _turn_result(db.session.get(Turn, turn_id), attempt, dict(data))
+    return jsonify(data)
 
 
 @bp.route("/api/roleplays/attempts/<int:attempt_id>/answer", methods=["POST"])
@@ -277,6 +294,11 @@ def api_turns(attempt_id: int):
     except services.RoleplayError as exc:
         return _refusal(exc)
     turn_id = turn.id
+    if turn.mode == "voice" and queue_enabled():
+        # Production mode: a queue worker recognises and grades it; the client polls state_url.
+        enqueue_grading(turn_id)
+        return jsonify(status="queued", turn_id=turn_id,
+                       state_url=url_for("roleplays.api_state", attempt_id=attempt_id, turn=turn_id)), 202
     try:
         services.grade_turn(turn_id)
     except services.GradingFailed:
@@ -285,10 +307,15 @@ def api_turns(attempt_id: int):
                                  "It will be graded later; nothing you said is lost.")), 202
     attempt = _fresh(attempt_id)
     turn = db.session.get(Turn, turn_id)
+    return jsonify(_turn_result(turn, attempt, _state(attempt)))
+
+
+def _turn_result(turn: Turn, attempt: Attempt, state: dict) -> dict:
+    """A graded reply's feedback and the call's state after it."""
     view = services.turn_view(turn, content_language())
     payload = {key: view[key] for key in ("id", "transcript", "score_fraction", "items", "tips", "habitual",
                                           "delivery", "mode", "status")}
-    return jsonify(turn=payload, outcome=turn.outcome, anger=attempt.anger, state=_state(attempt))
+    return {"turn": payload, "outcome": turn.outcome, "anger": attempt.anger, "state": state}
 
 
 @bp.route("/api/roleplays/attempts/<int:attempt_id>/abandon", methods=["POST"])

@@ -509,6 +509,7 @@
       playLine(next.node);
       return;
     }
+    if (result.status === 202 && data.status === "queued") { waitForGrade(data, typed); return; }
     if (result.status === 202) {
       logAgentTurn({ id: data.turn_id, transcript: typed ? el.text.value.trim() : "", status: "pending" }, typed);
       showPending(data.message);
@@ -521,6 +522,28 @@
     beginReply(true);
     setStatus(message + " " + t("retry"));
     if (micUsable) setVoiceState(message);
+  }
+
+  // Production mode: the reply was queued for a grading worker (202 "queued"). Poll the call state
+  // every 500 ms until that turn is graded, then carry on exactly as after a 200; a turn that
+  // could not be graded (or no answer within 3 minutes) shows the pending notice as a 202 does.
+  var POLL_MS = 500;
+  var POLL_LIMIT_MS = 180000;
+  function waitForGrade(queued, typed) {
+    var url = queued.state_url || (cfg.stateUrl + "?turn=" + encodeURIComponent(queued.turn_id));
+    var giveUpAt = Date.now() + POLL_LIMIT_MS;
+    var poll = function () {
+      api(url, { headers: { "Accept": "application/json" } }).then(function (result) {
+        var data = result.data || {};
+        if (result.status === 200 && data.turn_result) { handleTurnResult({ status: 200, data: data.turn_result }, typed); return; }
+        if ((result.status === 200 && data.turn_status === "pending") || Date.now() > giveUpAt) {
+          handleTurnResult({ status: 202, data: { turn_id: queued.turn_id, status: "pending" } }, typed);
+          return;
+        }
+        window.setTimeout(poll, POLL_MS);  // still queued or grading (or a network blip): ask again
+      });
+    };
+    window.setTimeout(poll, POLL_MS);
   }
 
   function sendAudio(blob, speechEndedMs) {
