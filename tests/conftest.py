@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
+from app.config import PROJECT_ROOT
 from app.accounts.models import User
 from app.accounts.services import create_user
 from app.extensions import db
@@ -62,6 +65,60 @@ def app(tmp_path_factory):
         from flask_migrate import upgrade
         upgrade(revision="heads")
     return application
+
+
+CONTENT_FOLDERS = ("courses", "exams", "roleplays")
+# The only scenario a speech model exists for here (the pip-installed Korean Vosk model).
+KO_SCENARIO = Path(__file__).resolve().parent / "fixtures" / "roleplays" / "ko-thanks-for-waiting.yaml"
+
+
+def copy_content(dest: Path, *, with_korean: bool = False) -> Path:
+    """A writable copy of the shipped content tree at dest, optionally with the Korean test scenario."""
+    for folder in CONTENT_FOLDERS:
+        shutil.copytree(PROJECT_ROOT / folder, dest / folder)
+    if with_korean:
+        shutil.copy(KO_SCENARIO, dest / "roleplays" / KO_SCENARIO.name)
+    return dest
+
+
+def sync_with_korean(app, tmp_path: Path) -> Path:
+    """The shipped content plus the Korean test scenario, synced into the test database."""
+    from app.content.services import sync_content
+    root = copy_content(tmp_path / "content", with_korean=True)
+    with app.app_context():
+        sync_content(root)
+    return root
+
+
+@pytest.fixture
+def content_copy(tmp_path) -> Path:
+    """A copy of the shipped content tree that a test may edit and break."""
+    return copy_content(tmp_path / "content")
+
+
+@pytest.fixture
+def ko_content(app, tmp_path) -> Path:
+    """The shipped content plus the Korean test scenario, synced."""
+    return sync_with_korean(app, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def korean_speech(tmp_path_factory):
+    """Real Korean speech from espeak-ng (16 kHz mono 16-bit WAV, like the browser sends), cached per text."""
+    folder = tmp_path_factory.mktemp("ko-speech")
+    made: dict[str, bytes] = {}
+
+    def speak(text: str) -> bytes:
+        if text not in made:
+            raw = folder / f"{len(made)}.wav"
+            out = folder / f"{len(made)}-16k.wav"
+            subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), text], check=True, capture_output=True)
+            subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True,
+                           capture_output=True)
+            made[text] = out.read_bytes()
+        return made[text]
+
+    return speak
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from app.extensions import db
 from app.jobs.sweeper import sweep
 from app.roleplays import services
 from app.roleplays.models import Turn
-from tests.app.roleplays.conftest import (  # noqa: F401 - fixtures
-    KO_SLUG, ZH_SLUG, Drill, content_copy, ko_content, korean_speech)
+from tests.app.roleplays.conftest import KO_SLUG, ZH_SLUG, Drill
 
 from .conftest import run_jobs
 

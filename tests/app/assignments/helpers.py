@@ -2,30 +2,16 @@
 from __future__ import annotations
 
 import random
-import shutil
-from pathlib import Path
 
-from app.content.services import sync_content
 from app.exams import services as exams
 from app.exams.paper import correct_options
 from app.extensions import db
 from app.roleplays.models import Attempt
 from tests.app.roleplays.conftest import ZH_SLUG, Drill, bad_reply, good_reply, scenario_doc  # noqa: F401
+from tests.conftest import sync_with_korean  # noqa: F401
 
-REPO = Path(__file__).resolve().parents[3]
-KO_SCENARIO = REPO / "tests" / "fixtures" / "roleplays" / "ko-thanks-for-waiting.yaml"
 KO_SLUG = "ko-thanks-for-waiting"
 GOOD_PATH = ["opening", "ticket-status", "refund-demand", "confirm-plan"]
-
-
-def sync_with_korean(app, tmp_path: Path) -> None:
-    """The shipped content plus the Korean test scenario (the one language with a speech model here)."""
-    root = tmp_path / "content"
-    for folder in ("courses", "exams", "roleplays"):
-        shutil.copytree(Path(app.config["CONTENT_ROOT"]) / folder, root / folder)
-    shutil.copy(KO_SCENARIO, root / "roleplays" / KO_SCENARIO.name)
-    with app.app_context():
-        sync_content(root)
 
 
 def good_call(app, drill: Drill) -> int:

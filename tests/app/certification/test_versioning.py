@@ -1,7 +1,6 @@
 """Requirement versions: a certificate keeps the rules it was granted under."""
 from __future__ import annotations
 
-import shutil
 
 from sqlalchemy import select
 
@@ -11,13 +10,9 @@ from app.certification.models import ACTIVE, Certificate, RequirementVersion
 from app.content.services import sync_content
 from app.extensions import db
 
-from .conftest import ROOT, days
+from tests.conftest import copy_content
 
-
-def _content_copy(tmp_path):
-    for folder in ("courses", "exams", "roleplays"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
-    return tmp_path
+from .conftest import days
 
 
 def _edit_rules(root, old: str, new: str) -> None:
@@ -39,7 +34,7 @@ def test_stricter_v2_leaves_the_v1_certificate_alone(app, content, make_user, ev
         before = (certificate.id, certificate.status, certificate.requirement_version, certificate.version_id,
                   certificate.issued_at, certificate.expires_at, certificate.evidence, certificate.code)
 
-        root = _content_copy(tmp_path)
+        root = copy_content(tmp_path)
         _edit_rules(root, "version: 1\n", "version: 2\n")
         _edit_rules(root, "{kind: exam_passed, exam: cert-agent, min_score: 75}",
                     "{kind: exam_passed, exam: cert-agent, min_score: 90}")
@@ -70,7 +65,7 @@ def test_stricter_v2_leaves_the_v1_certificate_alone(app, content, make_user, ev
 
 
 def test_changing_the_rules_without_a_new_version_is_refused_by_the_sync(app, content, tmp_path):
-    root = _content_copy(tmp_path)
+    root = copy_content(tmp_path)
     _edit_rules(root, "{kind: exam_passed, exam: cert-agent, min_score: 75}",
                 "{kind: exam_passed, exam: cert-agent, min_score: 70}")
     result = app.test_cli_runner().invoke(args=["content", "sync", "--root", str(root)])
@@ -80,6 +75,6 @@ def test_changing_the_rules_without_a_new_version_is_refused_by_the_sync(app, co
         [only] = db.session.scalars(select(RequirementVersion)).all()
         assert only.version == 1 and only.spec["levels"][1]["requirements"][1]["min_score"] == 75
     # A comment-only edit is not a change of the rules.
-    root2 = _content_copy(tmp_path / "second")
+    root2 = copy_content(tmp_path / "second")
     _edit_rules(root2, "version: 1\n", "version: 1   # unchanged rules\n")
     assert app.test_cli_runner().invoke(args=["content", "sync", "--root", str(root2)]).exit_code == 0

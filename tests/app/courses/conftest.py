@@ -1,27 +1,13 @@
 """Helpers for the courses tests: a writable copy of the shipped content and sync/progress shortcuts."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from app.content.services import sync_content
 from app.courses.models import Course, Lesson
 from app.extensions import db
-
-CONTENT_FOLDERS = ("courses", "exams", "roleplays")
-
-
-@pytest.fixture
-def content_copy(app, tmp_path) -> Path:
-    """A copy of the shipped content tree that a test may edit and break."""
-    source = Path(app.config["CONTENT_ROOT"])
-    root = tmp_path / "content"
-    for folder in CONTENT_FOLDERS:
-        shutil.copytree(source / folder, root / folder)
-    return root
 
 
 def sync_from(app, root: Path):

@@ -1,46 +1,20 @@
-"""Helpers for the role-play tests: content copies (with the Korean test scenario), a drill API client,
-scripted replies built from the synced rubric, and real espeak-ng Korean speech."""
+"""Helpers for the role-play tests: a drill API client and scripted replies built from the synced rubric.
+(The Korean content and speech fixtures, ko_content and korean_speech, live in tests/conftest.py.)"""
 from __future__ import annotations
 
 import io
 import re
-import shutil
-import subprocess
 import wave
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from app.content.services import sync_content
 from app.extensions import db
 from app.roleplays.models import Scenario
 from app.roleplays.scenario import ScenarioDoc
 from tests.conftest import csrf_token, login_as
 
-CONTENT_FOLDERS = ("courses", "exams", "roleplays")
-KO_SCENARIO = Path(__file__).resolve().parents[2] / "fixtures" / "roleplays" / "ko-thanks-for-waiting.yaml"
 ZH_SLUG = "broadband-outage-refund"
 KO_SLUG = "ko-thanks-for-waiting"
-
-
-@pytest.fixture
-def content_copy(app, tmp_path) -> Path:
-    """A writable copy of the shipped content tree."""
-    source = Path(app.config["CONTENT_ROOT"])
-    root = tmp_path / "content"
-    for folder in CONTENT_FOLDERS:
-        shutil.copytree(source / folder, root / folder)
-    return root
-
-
-@pytest.fixture
-def ko_content(app, content_copy) -> Path:
-    """The shipped content plus the Korean test scenario, synced."""
-    shutil.copy(KO_SCENARIO, content_copy / "roleplays" / KO_SCENARIO.name)
-    with app.app_context():
-        sync_content(content_copy)
-    return content_copy
 
 
 def scenario_doc(app, slug: str) -> ScenarioDoc:
@@ -107,25 +81,6 @@ class Drill:
 
     def abandon(self, attempt_id: int):
         return self.client.post(f"/api/roleplays/attempts/{attempt_id}/abandon", headers=self.headers)
-
-
-@pytest.fixture(scope="session")
-def korean_speech(tmp_path_factory):
-    """Real Korean speech from espeak-ng (16 kHz mono 16-bit WAV, like the browser sends), cached per text."""
-    folder = tmp_path_factory.mktemp("ko-speech")
-    made: dict[str, bytes] = {}
-
-    def speak(text: str) -> bytes:
-        if text not in made:
-            raw = folder / f"{len(made)}.wav"
-            out = folder / f"{len(made)}-16k.wav"
-            subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), text], check=True, capture_output=True)
-            subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True,
-                           capture_output=True)
-            made[text] = out.read_bytes()
-        return made[text]
-
-    return speak
 
 
 def pcm_wav(samples: bytes, rate: int = 16000) -> bytes:
