@@ -68,3 +68,12 @@ def log_in(page, base_url: str, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("form button[type=submit].primary")
     page.wait_for_load_state("networkidle")
+
+
+def media_duration(audio) -> float:
+    """Load an <audio> element's metadata in the page and return its duration in seconds (fails on a media error)."""
+    return audio.evaluate("""el => new Promise((resolve, reject) => {
+        el.addEventListener('loadedmetadata', () => resolve(el.duration), {once: true});
+        el.addEventListener('error', () => reject(new Error('audio error')), {once: true});
+        el.preload = 'metadata'; el.load();
+    })""")

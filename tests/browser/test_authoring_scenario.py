@@ -12,7 +12,7 @@ from app.authoring.starters import STARTER_SCENARIO
 from app.extensions import db
 from app.roleplays import services as roleplays
 from app.roleplays.models import Scenario
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, media_duration
 from tests.conftest import TEST_PASSWORD
 
 SLUG = "browser-parcel-late"
@@ -51,12 +51,7 @@ def test_trainer_authors_previews_tries_and_publishes(app, live_server, page, ma
     # The preview audio of a line loads and has a duration.
     audio = page.locator("#node-opening audio")
     expect(audio).to_have_attribute("src", re.compile(r"^/media/audio/[0-9a-f]+\.wav$"))
-    duration = audio.evaluate("""el => new Promise((resolve, reject) => {
-        el.addEventListener('loadedmetadata', () => resolve(el.duration), {once: true});
-        el.addEventListener('error', () => reject(new Error('audio error')), {once: true});
-        el.preload = 'metadata'; el.load();
-    })""")
-    assert duration > 0.5
+    assert media_duration(audio) > 0.5
 
     # Try a reply at the opening line: scored without leaving the page.
     node = page.locator("#node-opening")

@@ -1,30 +1,33 @@
-"""The trainer workspace in real Chromium: a trainer assigns a shipped drill to a learner, the learner finds it
-under "Assigned to me" and runs it typed to the report, the trainer overrides one rubric item from the review
+"""The trainer workspace in real Chromium, as one journey: a trainer writes a new scenario, previews it (diagram
+and the customer's recorded line) and publishes it, then assigns that scenario to a learner; the learner finds it
+under "Assigned to me" and runs it typed to the report; the trainer overrides one rubric item from the review
 queue with a comment, and the learner sees the comment and the new score on the report."""
+import re
 from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from app.authoring.starters import STARTER_SCENARIO
 from app.extensions import db
 from app.reviews.models import ItemOverride
 from app.roleplays.models import Attempt
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, media_duration
 from tests.browser.drill_helpers import good_reply, scenario_doc
 from tests.conftest import TEST_PASSWORD
 
-ZH_SLUG = "broadband-outage-refund"
+SLUG = "browser-parcel-journey"
+TITLE = "快递迟迟未到（培训师新写）"
 IN_CALL = "#drill[data-phase=customer], #drill[data-phase=reply]"
 TYPED_WAIT_MS = 30000
 COMMENT = "录音里先道歉再共情，顺序不对：这一项只给一半分。<script>alert(1)</script>"
 
 
 @pytest.mark.browser
-def test_assign_drill_review_override_and_learner_sees_comment(browser, live_server, content, make_user, app):
+def test_author_publish_assign_run_review_and_learner_sees_comment(browser, live_server, content, make_user, app):
     make_user("b-coach", "trainer", name="质检 王老师")
     learner = make_user("b-agent", "learner", name="学员 小陈", cohort="2025-春")
-    doc = scenario_doc(app, ZH_SLUG)
     trainer_ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     learner_ctx = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
                                       has_touch=True)
@@ -32,13 +35,31 @@ def test_assign_drill_review_override_and_learner_sees_comment(browser, live_ser
     for page in (coach, agent):
         page.set_default_timeout(TYPED_WAIT_MS)
     try:
-        # --- the trainer assigns the drill (typed replies allowed) to the learner by name
+        # --- the trainer writes a new scenario in the YAML view, previews it and publishes it
         log_in(coach, live_server, "b-coach", TEST_PASSWORD)
         coach.goto(f"{live_server}/")
         expect(coach.locator("#main-nav a[href='/reviews']")).to_be_visible()
+        coach.click("#main-nav a[href^='/authoring']")
+        coach.click("#import-scenario")
+        coach.fill("#f-text", STARTER_SCENARIO.replace("slug: new-scenario", f"slug: {SLUG}")
+                   .replace("zh-CN: 新的情景", f"zh-CN: {TITLE}"))
+        coach.click("#save")
+        coach.wait_for_url(re.compile(rf"/authoring/scenarios/{SLUG}$"))
+        expect(coach.locator(".status-draft")).to_be_visible()
+        expect(coach.locator("svg#graph a.node")).to_have_count(4)
+        assert media_duration(coach.locator("#node-opening audio")) > 0.5
+        # A draft is not offered to learners or for assignment yet.
+        coach.goto(f"{live_server}/assignments/new")
+        assert coach.locator(f"select[name=work] option[value='drill:{SLUG}']").count() == 0
+        coach.go_back()
+        coach.click("#publish")
+        expect(coach.locator(".status-published")).to_be_visible()
+        doc = scenario_doc(app, SLUG)
+
+        # --- the trainer assigns that scenario (typed replies allowed) to the learner by name
         coach.click("#main-nav a[href='/assignments']")
         coach.click("#new-assignment")
-        coach.select_option("select[name=work]", f"drill:{ZH_SLUG}")
+        coach.select_option("select[name=work]", f"drill:{SLUG}")
         coach.fill("input[name=due_date]", (date.today() + timedelta(days=5)).isoformat())
         coach.select_option("select[name=learners]", str(learner.id))
         coach.fill("textarea[name=note]", "周五前用文字回复完成即可")
@@ -48,10 +69,11 @@ def test_assign_drill_review_override_and_learner_sees_comment(browser, live_ser
         # --- the learner finds it under "Assigned to me" and runs it typed to the report
         log_in(agent, live_server, "b-agent", TEST_PASSWORD)
         agent.goto(f"{live_server}/learning")
-        item = agent.locator(f"#assigned div[data-slug={ZH_SLUG}]")
+        item = agent.locator(f"#assigned div[data-slug={SLUG}]")
         expect(item).to_be_visible()
-        assert item.get_attribute("data-state") == "not_started" and "周五前用文字回复完成即可" in item.inner_text()
-        item.locator(f"a[href$='/roleplays/{ZH_SLUG}']").click()
+        text = item.inner_text()
+        assert item.get_attribute("data-state") == "not_started" and "周五前用文字回复完成即可" in text and TITLE in text
+        item.locator(f"a[href$='/roleplays/{SLUG}']").click()
         agent.check("input[name=mode][value=typed]")
         agent.click("form[action$='/start'] button[type=submit]")
         expect(agent.locator("#drill-ringing")).to_be_visible()
@@ -71,9 +93,11 @@ def test_assign_drill_review_override_and_learner_sees_comment(browser, live_ser
         assert agent.locator("#rp-score").inner_text() == "100%"
         report_url = agent.url
         agent.goto(f"{live_server}/learning")
-        assert agent.get_attribute(f"#assigned div[data-slug={ZH_SLUG}]", "data-state") == "done"
+        assert agent.get_attribute(f"#assigned div[data-slug={SLUG}]", "data-state") == "done"
         with app.app_context():
             attempt = db.session.scalar(select(Attempt))
+            # The attempt was taken on the version the trainer published.
+            assert (attempt.scenario.slug, attempt.version.version) == (SLUG, 1)
             attempt_id, first_turn = attempt.id, attempt.turns[0].id
             ack = next(i for i in attempt.turns[0].items if i["item_id"] == "ack")
 
