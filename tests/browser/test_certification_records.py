@@ -19,11 +19,13 @@ def _non_white_share(png_path) -> float:
 
 
 @pytest.mark.browser
-def test_trainee_certified_and_hr_downloads_pdf_and_csv(page, live_server, content, make_user, app, tmp_path):
+def test_trainee_certified_and_hr_downloads_pdf_and_csv(page, live_server, ko_content, make_user, app, tmp_path,
+                                                        korean_speech):
     trainee = make_user("b-trainee", "learner", name="学员 张伟", cohort="2026-春季班")
     make_user("b-hr", "hr", name="人事 刘洋")
     with app.app_context():
-        earn_agent(trainee.id)  # courses, quizzes and the exam through their services; voice role-plays
+        # Courses, quizzes and the exam through their services; three real voice calls recognised by Vosk.
+        earn_agent(trainee.id, korean_speech)
 
     # The trainee sees the new level and the certificate.
     log_in(page, live_server, "b-trainee", TEST_PASSWORD)

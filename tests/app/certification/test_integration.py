@@ -1,16 +1,19 @@
 """The real courses, exams and role-play services feeding certification through their signals."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from app.accounts.models import User
 from app.certification import services
 from app.certification.models import ACTIVE
 from app.extensions import db
+from app.roleplays.models import Attempt
 from tests.conftest import login_as
 
 from .journey import AGENT_COURSES, complete_course, earn_agent, pass_exam
 
 
-def test_real_evidence_issues_the_agent_certificate(app, content, make_user):
+def test_real_evidence_issues_the_agent_certificate(app, ko_content, make_user, korean_speech):
     learner = make_user("li", "learner", name="李明")
     with app.app_context():
         complete_course(learner.id, AGENT_COURSES[0])
@@ -22,14 +25,22 @@ def test_real_evidence_issues_the_agent_certificate(app, content, make_user):
         assert lt and all(r.attempt_id == attempt.id and r.accuracy == 1.0 and r.cpm >= 50 for r in lt)
         assert services.certificates_of(learner.id) == []  # courses and role-plays still missing
 
-        earn_agent(learner.id)
+        earn_agent(learner.id, korean_speech)
         [certificate] = services.certificates_of(learner.id)
         assert certificate.level == "agent" and certificate.status == ACTIVE
         used = {(ref["kind"], ref["id"]) for r in certificate.evidence["evaluation"]["requirements"]
                 for ref in r["used"]}
         exam_attempts = [ref_id for kind, ref_id in used if kind == "exam_attempt"]
         assert len(exam_attempts) == 1
-        assert sum(1 for kind, _id in used if kind == "roleplay_attempt") == 3
+        roleplay_ids = [ref_id for kind, ref_id in used if kind == "roleplay_attempt"]
+        assert len(roleplay_ids) == 3
+        # Each counted pass is a real voice call: recordings on disk, transcripts from the recogniser.
+        for attempt_id in roleplay_ids:
+            attempt = db.session.get(Attempt, attempt_id)
+            assert attempt.mode == "voice" and attempt.passed and attempt.user_id == learner.id
+            for turn in attempt.turns:
+                assert turn.mode == "voice" and turn.transcript and turn.metrics["duration_s"] > 1
+                assert (Path(app.config["RECORDINGS_DIR"]) / turn.recording_path).is_file()
         assert {slug for kind, slug in used if kind == "course"} == set(AGENT_COURSES)
         # Links to the exact attempts, where the owning domain has a page for them.
         refs = [ref for r in certificate.evidence["evaluation"]["requirements"] for ref in r["used"]]
