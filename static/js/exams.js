@@ -126,6 +126,13 @@
     pending[questionId] = setTimeout(function () { save(questionId); }, delay);
   }
 
+  // A change is unsaved from the moment it is made: the status leaves "saved" at once, not only
+  // when its (debounced) save starts, so "saved" never shows while an answer is still unsent.
+  function changed(questionId, delay) {
+    if (!closed) { say(msg.msgSaving, "saving"); }
+    schedule(questionId, delay);
+  }
+
   function flushAll() {
     Object.keys(pending).forEach(function (questionId) {
       clearTimeout(pending[questionId]);
@@ -137,11 +144,11 @@
     var fieldset = event.target.closest("fieldset[data-question]");
     if (!fieldset) { return; }
     var isText = event.target.tagName === "TEXTAREA";
-    schedule(fieldset.dataset.question, isText ? SAVE_DELAY_MS : 0);
+    changed(fieldset.dataset.question, isText ? SAVE_DELAY_MS : 0);
   });
   form.addEventListener("change", function (event) {
     var fieldset = event.target.closest("fieldset[data-question]");
-    if (fieldset && event.target.tagName === "TEXTAREA") { schedule(fieldset.dataset.question, 0); }
+    if (fieldset && event.target.tagName === "TEXTAREA") { changed(fieldset.dataset.question, 0); }
   });
 
   // Ordering: the up/down buttons are form buttons (they work without JavaScript); here
@@ -163,8 +170,8 @@
     }
     var position = Array.prototype.indexOf.call(items, item) + 1;
     (button.disabled ? item.querySelector(up ? ".move-down" : ".move-up") : button).focus();
-    say(msg.msgMoved.replace("__N__", position).replace("__TOTAL__", items.length));
-    schedule(item.closest("fieldset").dataset.question, 0);
+    changed(item.closest("fieldset").dataset.question, 0);
+    say(msg.msgMoved.replace("__N__", position).replace("__TOTAL__", items.length), "saving");
   });
 
   // Listen-and-type: the first play starts the typing clock on the server.

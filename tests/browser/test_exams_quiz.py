@@ -216,3 +216,40 @@ def test_lost_session_and_time_running_out(page, live_server, app, shipped_exams
         attempt = db.session.get(ExamAttempt, attempt_id)
         assert attempt.status == "graded"
         assert attempt.answer_for(first["id"]).fraction == 1.0 and attempt.answer_for(second["id"]).fraction == 1.0
+
+
+@pytest.mark.browser
+def test_saved_never_shows_while_an_answer_is_unsent(page, live_server, app, shipped_exams, make_user):
+    """The page may only say "saved" once the server has the last change: a learner (or a test) who
+    reloads on "saved" must find every answer there."""
+    make_user("b-unsent", "learner")
+    log_in(page, live_server, "b-unsent", TEST_PASSWORD)
+    page.goto(f"{live_server}/exams/{QUIZ}")
+    page.click("#start-attempt")
+    attempt_id = attempt_id_of(page)
+    first, second = [entry for entry in paper_of(app, attempt_id) if entry["type"] in ("single", "true_false")][:2]
+    answer_correctly(page, first)
+    wait_until_saved(page)
+
+    held = []  # the server does not answer the next save until the test lets it
+    saves = re.compile(rf"/exams/attempts/{attempt_id}/answers/")
+
+    def hold(route):
+        held.append(route)
+
+    page.route(saves, hold)
+    choice = (next(o["id"] for o in second["options"] if o.get("correct")) if second["type"] == "single"
+              else ("true" if second["answer"] else "false"))
+    box = page.locator(f'fieldset[data-question="{second["id"]}"] input[value="{choice}"]')
+    # Click and read the status in one task of the page: no timer or response can run in between.
+    status_class = box.evaluate("el => { el.click(); return document.getElementById('autosave-status').className; }")
+    assert "autosave-saved" not in status_class and "autosave-saving" in status_class
+    page.wait_for_timeout(300)
+    assert "autosave-saved" not in page.get_attribute("#autosave-status", "class")
+    assert len(held) == 1
+
+    held[0].continue_()
+    page.unroute(saves, hold)
+    wait_until_saved(page)
+    page.reload()
+    assert page.locator(f'fieldset[data-question="{second["id"]}"] input[value="{choice}"]').is_checked()
