@@ -1,6 +1,7 @@
 """Error pages in both languages; JSON for API callers."""
 from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..extensions import db
@@ -29,7 +30,10 @@ def handle_http_error(error: HTTPException):
     title, message = MESSAGES.get(code, (error.name, error.description))
     detail = getattr(error, "description", None) if code == 400 else None
     if wants_json():
-        return jsonify(error=str(title), message=str(message), detail=detail), code
+        # reason "csrf": the page's token no longer matches the session (it ended or changed);
+        # page scripts then ask the learner to log in again instead of retrying blindly.
+        reason = "csrf" if isinstance(error, CSRFError) else None
+        return jsonify(error=str(title), message=str(message), detail=detail, reason=reason), code
     return render_template("errors/error.html", code=code, title=title, message=message, detail=detail), code
 
 

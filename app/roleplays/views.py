@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from ..accounts.permissions import Role, allow
@@ -253,6 +254,8 @@ def api_state(attempt_id: int):
         turn_status = db.session.scalar(select(Turn.status).where(Turn.id == turn_id, Turn.attempt_id == attempt_id))
     attempt = _fresh(attempt_id)
     data = _state(attempt)
+    # After logging in again mid-call the page's CSRF token is stale; drill.js takes this one.
+    data["csrf_token"] = generate_csrf()
     if turn_status is not None:
         data["turn_status"] = turn_status
         if turn_status == GRADED:

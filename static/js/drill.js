@@ -38,7 +38,8 @@
     typed: byId("drill-typed"), micFailed: byId("drill-mic-failed"), text: byId("drill-text"), send: byId("drill-send"),
     log: byId("drill-log"), actions: byId("drill-actions"), hangup: byId("drill-hangup"),
     pending: byId("drill-pending"), pendingMessage: byId("drill-pending-message"), pendingReport: byId("drill-pending-report"),
-    ended: byId("drill-ended"), ending: byId("drill-ending"), report: byId("drill-report")
+    ended: byId("drill-ended"), ending: byId("drill-ending"), report: byId("drill-report"),
+    session: byId("drill-session"), resend: byId("drill-resend")
   };
 
   // ---- call state ----------------------------------------------------------------------------
@@ -492,8 +493,12 @@
   }
 
   // ---- sending a reply and reading the answer --------------------------------------------------
-  function handleTurnResult(result, typed) {
+  function handleTurnResult(result, typed, resend) {
     var data = result.data || {};
+    if (resend && (result.status === 401 || (result.status === 400 && data.reason === "csrf"))) {
+      sessionLost(resend);
+      return;
+    }
     if (result.status === 200 && data.turn) {
       logAgentTurn(data.turn, typed || data.turn.mode === "typed");
       renderFeedback(data);
@@ -550,12 +555,47 @@
     setPhase("sending");
     setStatus(t("recognising"));
     setVoiceState(t("recognising"));
-    var form = new FormData();
-    form.append("audio", blob, "reply.wav");
-    form.append("speech_ended_ms", String(speechEndedMs));
-    api(cfg.turnsUrl, { method: "POST", headers: { "Accept": "application/json" }, body: form })
-      .then(function (result) { handleTurnResult(result, false); });
+    var send = function () {
+      var form = new FormData();
+      form.append("audio", blob, "reply.wav");
+      form.append("speech_ended_ms", String(speechEndedMs));
+      api(cfg.turnsUrl, { method: "POST", headers: { "Accept": "application/json" }, body: form })
+        .then(function (result) { handleTurnResult(result, false, send); });
+    };
+    send();
   }
+
+  // ---- the login session ended mid-call ---------------------------------------------------------
+  // The server refused the reply unread (401, or a CSRF token from the old session), so the reply
+  // exists only on this page: keep it until the trainee has logged in again (in another tab), then
+  // send it with the new session's CSRF token, which the state endpoint hands out.
+  var unsent = null;
+  function sessionLost(resend) {
+    unsent = resend;
+    stopListening();
+    show(el.session, true);
+    el.resend.disabled = false;
+    setStatus(t("session_lost"));
+    setVoiceState(t("session_lost"));
+  }
+  el.resend.addEventListener("click", function () {
+    if (!unsent) return;
+    el.resend.disabled = true;
+    api(cfg.stateUrl, { headers: { "Accept": "application/json" } }).then(function (result) {
+      if (result.status !== 200 || !result.data || !result.data.csrf_token) {
+        el.resend.disabled = false;
+        setStatus(t(result.status === 401 ? "still_logged_out" : (result.status === 0 ? "network" : "error")));
+        return;
+      }
+      var meta = document.querySelector('meta[name="csrf-token"]');
+      if (meta) meta.content = result.data.csrf_token;
+      var resend = unsent;
+      unsent = null;
+      show(el.session, false);
+      setStatus(t("sending"));
+      resend();
+    });
+  });
 
   el.typed.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -565,7 +605,10 @@
     stopAudio();
     setPhase("sending");
     setStatus(t("sending"));
-    postJson(cfg.turnsUrl, { text: text }).then(function (result) { handleTurnResult(result, true); });
+    var send = function () {
+      postJson(cfg.turnsUrl, { text: text }).then(function (result) { handleTurnResult(result, true, send); });
+    };
+    send();
   });
   el.text.addEventListener("keydown", function (event) {
     // Enter sends, Shift+Enter is a new line; never while an input method is composing (Chinese, Korean).

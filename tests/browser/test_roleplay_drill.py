@@ -1,5 +1,6 @@
 """The drill call screen in real Chromium: a typed call on a phone from the library to the report,
 and voice turns through Chromium's fake microphone recognised by the real Korean Vosk model."""
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -220,6 +221,7 @@ def test_a_voice_call_with_the_fake_microphone_is_recognised_graded_and_resolved
 
 
 @pytest.mark.browser
+@pytest.mark.browser
 def test_without_a_microphone_a_voice_call_falls_back_to_typed_replies(page, live_server, make_user, app, tmp_path):
     # The shared browser has no fake media devices: getUserMedia fails and the page offers typing.
     sync_with_korean(app, tmp_path)
@@ -240,3 +242,53 @@ def test_without_a_microphone_a_voice_call_falls_back_to_typed_replies(page, liv
     with app.app_context():
         attempt = db.session.scalar(select(Attempt))
         assert attempt.mode == "typed" and [t.mode for t in attempt.turns] == ["typed"]
+
+
+@pytest.mark.browser
+def test_a_reply_refused_for_a_lost_session_is_kept_and_sent_after_logging_in_again(page, live_server, content,
+                                                                                    make_user, app):
+    make_user("b-lost", "learner")
+    doc = scenario_doc(app, ZH_SLUG)
+    log_in(page, live_server, "b-lost", TEST_PASSWORD)
+    page.goto(f"{live_server}/roleplays/{ZH_SLUG}")
+    page.check("input[name=mode][value=typed]")
+    page.click("form[action$='/start'] button[type=submit]")
+    page.click("#drill-answer")
+    page.wait_for_selector(IN_CALL)
+    text = good_reply(doc, page.get_attribute("#drill-customer", "data-node-id"), first=True)
+
+    # The login session idles out while the trainee writes: the reply is refused unread.
+    idle_timeout = app.config["IDLE_TIMEOUT"]
+    app.config["IDLE_TIMEOUT"] = timedelta(0)
+    try:
+        page.fill("#drill-text", text)
+        page.press("#drill-text", "Enter")
+        expect(page.locator("#drill-session")).to_be_visible()
+    finally:
+        app.config["IDLE_TIMEOUT"] = idle_timeout
+    assert page.input_value("#drill-text") == text  # still on the page, nothing lost
+    assert "已退出登录" in page.locator("#drill-status").inner_text()
+    with app.app_context():
+        assert db.session.scalar(select(Turn)) is None
+
+    # Pressing "send again" while still logged out keeps the reply and says so.
+    page.click("#drill-resend")
+    expect(page.locator("#drill-status")).to_contain_text("仍未登录")
+    expect(page.locator("#drill-session")).to_be_visible()
+
+    # The trainee logs in again in a new tab, comes back and sends the kept reply.
+    with page.context.expect_page() as new_tab:
+        page.click("#drill-login")
+    login_tab = new_tab.value
+    login_tab.fill("input[name=username]", "b-lost")
+    login_tab.fill("input[name=password]", TEST_PASSWORD)
+    login_tab.click("form button[type=submit].primary")
+    login_tab.wait_for_load_state("networkidle")
+    login_tab.close()
+    page.click("#drill-resend")
+    expect(agent_entries(page)).to_have_count(1, timeout=TYPED_WAIT_MS)
+    expect(page.locator("#drill-session")).to_be_hidden()
+    assert page.locator("#drill-feedback h2").inner_text() == "本次回复得分：100%"
+    with app.app_context():
+        (turn,) = db.session.scalars(select(Turn)).all()
+        assert turn.transcript == text and turn.status == "graded"

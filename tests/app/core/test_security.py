@@ -89,6 +89,10 @@ def test_post_without_csrf_token_is_refused(app, client, make_user):
     # JSON endpoints too: the token must come in a header.
     response = client.post("/language", json={"language": "en"})
     assert response.status_code == 400
+    # Page scripts tell a stale token (the session ended or changed) from their own 400s by the reason.
+    assert response.json["reason"] == "csrf"
+    assert client.post("/language", json={"language": "en"},
+                       headers={"X-CSRFToken": "stale"}).json["reason"] == "csrf"
     token = csrf_token(client, "/admin/users")
     ok = client.post("/language", data={"language": "en"}, headers={"X-CSRFToken": token})
     assert ok.status_code == 302
