@@ -1,4 +1,6 @@
-"""A trainee's evidence completes the agent level; HR finds them on the roster, downloads the
+"""A trainee's evidence completes the agent level: everything is earned through the real services
+(three voice calls recognised by Vosk among it) except the last lesson, which the trainee finishes
+in the browser and sees the level change; HR then finds them on the roster, downloads the
 certificate PDF and the roster CSV."""
 from __future__ import annotations
 
@@ -6,10 +8,15 @@ import subprocess
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
-from tests.app.certification.journey import earn_agent
+from app.certification import services as certification
+from tests.app.certification.journey import AGENT_COURSES, earn_agent
 from tests.browser.conftest import log_in
 from tests.conftest import TEST_PASSWORD
+
+
+LAST_COURSE = AGENT_COURSES[-1]
 
 
 def _non_white_share(png_path) -> float:
@@ -25,10 +32,20 @@ def test_trainee_certified_and_hr_downloads_pdf_and_csv(page, live_server, ko_co
     make_user("b-hr", "hr", name="人事 刘洋")
     with app.app_context():
         # Courses, quizzes and the exam through their services; three real voice calls recognised by Vosk.
-        earn_agent(trainee.id, korean_speech)
+        earn_agent(trainee.id, korean_speech, leave_last_lesson=True)
+        assert certification.certificates_of(trainee.id) == []
 
-    # The trainee sees the new level and the certificate.
+    # One lesson short: the trainee's page says which course is missing and links to it.
     log_in(page, live_server, "b-trainee", TEST_PASSWORD)
+    page.click("#main-nav >> text=我的认证")
+    assert page.locator("#current-level").inner_text() == "实习座席"
+    expect(page.locator("li.requirement.unmet")).to_have_count(1)
+    page.locator(f"li.requirement.unmet a[href='/courses/{LAST_COURSE}']").first.click()
+
+    # The trainee finishes the last lesson in the browser: that completes the level.
+    page.locator("ol.lesson-list a").last.click()
+    page.click("#mark-done")
+    expect(page.locator("#lesson-done")).to_be_visible()
     page.click("#main-nav >> text=我的认证")
     assert page.locator("#current-level").inner_text() == "座席"
     assert page.locator("text=验证页面").count() == 1
