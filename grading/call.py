@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from grading.localize import both
 from grading.rubric import ItemResult, RubricItem, evaluate_item
 
 Outcome = Literal["deescalate", "stay", "escalate"]
@@ -116,6 +117,7 @@ def closing_rule(last_reply: str, closing_items: RubricItem | Sequence[RubricIte
 def answer_within_rings_rule(answered_at_ring: int, rings: int = 3, points: float = 1) -> ItemResult:
     """The call was picked up by ring number `rings` at the latest."""
     ok = answered_at_ring <= rings
-    evidence = [f"answered at ring {answered_at_ring} (limit {rings})"]
+    evidence = [both(f"第 {answered_at_ring} 声铃响时接起（上限 {rings} 声）",
+                     f"answered at ring {answered_at_ring} (limit {rings})")]
     return ItemResult("answer_within_rings", "intent", float(points), float(points) if ok else 0.0,
                       ok, evidence, "call:answer_within_rings", dict(_RINGS_EXPLANATION))

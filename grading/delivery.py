@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from grading.localize import both
 from grading.rubric import ItemResult
 from grading.text import family, normalise
 
@@ -97,54 +98,60 @@ def judge_delivery(
     """
     share = float(points) / len(_RULES)
 
-    def result(rule: str, ok: bool, evidence: str) -> ItemResult:
+    def result(rule: str, ok: bool, evidence: dict[str, str]) -> ItemResult:
         return ItemResult(f"delivery-{rule.replace('_', '-')}", "intent", share, share if ok else 0.0,
                           ok, [evidence], f"delivery:{rule}", dict(_EXPLANATIONS[rule]))
 
+    first_turn = both("第一轮回复，还没有对比基准：不评判", "no baseline yet (first turn): not judged")
     results: list[ItemResult] = []
 
     rate, base_rate = _number(turn, _RATE_KEYS), _number(baseline, _RATE_KEYS)
+    rate_limit = f"{MAX_RATE_INCREASE:+.0%}"
     if baseline is None:
-        results.append(result("speech_rate", True, "no baseline yet (first turn): not judged"))
+        results.append(result("speech_rate", True, first_turn))
     elif rate is None or not base_rate:
-        results.append(result("speech_rate", True, "speech rate not measured: not judged"))
+        results.append(result("speech_rate", True, both("没有测到语速：不评判", "speech rate not measured: not judged")))
     else:
         change = rate / base_rate - 1.0
-        figures = f"{rate:.2f} syll/s vs first turn {base_rate:.2f} ({change:+.0%}, limit +20%)"
+        zh = f"语速 {rate:.2f} 音节/秒，第一轮 {base_rate:.2f}（{change:+.0%}，上限 {rate_limit}）"
+        en = f"{rate:.2f} syll/s vs first turn {base_rate:.2f} ({change:+.0%}, limit {rate_limit})"
         if not provoked:
-            results.append(result("speech_rate", True, f"{figures}; caller not provoking: not judged"))
+            results.append(result("speech_rate", True, both(f"{zh}；客户这句不激烈：不评判",
+                                                            f"{en}; caller not provoking: not judged")))
         else:
-            results.append(result("speech_rate", change <= MAX_RATE_INCREASE + 1e-9, figures))
+            results.append(result("speech_rate", change <= MAX_RATE_INCREASE + 1e-9, both(zh, en)))
 
     loud, base_loud = _number(turn, ("loudness_dbfs",)), _number(baseline, ("loudness_dbfs",))
     if baseline is None:
-        results.append(result("loudness", True, "no baseline yet (first turn): not judged"))
+        results.append(result("loudness", True, first_turn))
     elif loud is None or base_loud is None:
-        results.append(result("loudness", True, "loudness not measured: not judged"))
+        results.append(result("loudness", True, both("没有测到音量：不评判", "loudness not measured: not judged")))
     else:
         rise = loud - base_loud
-        results.append(result(
-            "loudness", rise <= MAX_LOUDNESS_INCREASE_DB + 1e-9,
-            f"{loud:.1f} dBFS vs first turn {base_loud:.1f} ({rise:+.1f} dB, limit +6 dB)",
-        ))
+        results.append(result("loudness", rise <= MAX_LOUDNESS_INCREASE_DB + 1e-9, both(
+            f"音量 {loud:.1f} dBFS，第一轮 {base_loud:.1f}（{rise:+.1f} dB，上限 +{MAX_LOUDNESS_INCREASE_DB:g} dB）",
+            f"{loud:.1f} dBFS vs first turn {base_loud:.1f} ({rise:+.1f} dB, limit +{MAX_LOUDNESS_INCREASE_DB:g} dB)",
+        )))
 
     onset = _number(turn, _ONSET_KEYS)
     if onset is None:
-        results.append(result("response_latency", True, "response latency not measured: not judged"))
+        results.append(result("response_latency", True,
+                              both("没有测到开口时间：不评判", "response latency not measured: not judged")))
     else:
-        results.append(result("response_latency", onset <= MAX_ONSET_S,
-                              f"answered after {onset:.1f} s (limit 3 s)"))
+        results.append(result("response_latency", onset <= MAX_ONSET_S, both(
+            f"{onset:.1f} 秒后开口（上限 {MAX_ONSET_S:g} 秒）", f"answered after {onset:.1f} s (limit {MAX_ONSET_S:g} s)")))
 
     pauses = [_number(p, _PAUSE_DURATION_KEYS) or 0.0 for p in turn.get("pauses") or [] if isinstance(p, Mapping)]
     longest = max(pauses, default=0.0)
     long_pauses = [p for p in pauses if p > MAX_PAUSE_S]
-    results.append(result(
-        "pauses", not long_pauses,
-        f"longest pause {longest:.1f} s, {len(long_pauses)} over 1.5 s",
-    ))
+    results.append(result("pauses", not long_pauses, both(
+        f"最长停顿 {longest:.1f} 秒，超过 {MAX_PAUSE_S:g} 秒的 {len(long_pauses)} 处",
+        f"longest pause {longest:.1f} s, {len(long_pauses)} over {MAX_PAUSE_S:g} s",
+    )))
 
     filler_count, fillers = count_fillers(transcript, language)
-    listed = ", ".join(fillers) if fillers else "none"
-    results.append(result("fillers", filler_count <= MAX_FILLERS,
-                          f"{filler_count} filler words ({listed}), limit 2"))
+    results.append(result("fillers", filler_count <= MAX_FILLERS, both(
+        f"语气词 {filler_count} 个（{'、'.join(fillers) if fillers else '无'}），上限 {MAX_FILLERS} 个",
+        f"{filler_count} filler words ({', '.join(fillers) if fillers else 'none'}), limit {MAX_FILLERS}",
+    )))
     return results

@@ -25,3 +25,8 @@ def as_ltext(value: Mapping[str, str] | str | None) -> dict[str, str]:
     if isinstance(value, str):
         return {FALLBACK_UI_LANGUAGE: value}
     return {str(key): str(text) for key, text in value.items()}
+
+
+def both(zh: str, en: str) -> dict[str, str]:
+    """A text the grader writes itself (measured figures), in both UI languages."""
+    return {"zh-CN": zh, "en": en}

@@ -27,7 +27,9 @@ class ItemResult:
     points_possible: float      # intent: its points; forbidden: 0 (it can only take away)
     points_awarded: float       # negative when a forbidden item was triggered
     matched: bool               # intent satisfied / forbidden phrase said
-    evidence: list[str]         # the reply's words (or measured figures) behind the verdict
+    # The reply's own words behind the verdict (str), or, for measured and call rules, what was
+    # measured in each UI language ({"zh-CN": ..., "en": ...}; grading.localize.pick shows one).
+    evidence: list[str | dict[str, str]]
     rule: str                   # e.g. "intent:acknowledge_feeling", "forbidden:cite_policy"
     explanation: dict[str, str] = field(default_factory=dict)
 

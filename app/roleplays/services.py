@@ -32,7 +32,7 @@ from grading.call import (
     greeting_rule,
 )
 from grading.delivery import judge_delivery
-from grading.localize import pick
+from grading.localize import both, pick
 from grading.rubric import ItemResult, Phrasebook as GradingPhrasebook, load_phrasebook, grade_reply
 from grading.scoring import is_passed, percent
 from speech.errors import AudioError
@@ -673,8 +673,8 @@ def _finish(attempt: Attempt, ending: str, doc: ScenarioDoc, last_turn: Turn) ->
     if ending == "hangup" and doc.closing is not None:
         # No chance to close: the closing points count as missed.
         call_items.append(_item_json(ItemResult(
-            "closing", "intent", float(doc.closing.points), 0.0, False, ["the customer hung up"], "call:closing",
-            dict(doc.closing.explanation))))
+            "closing", "intent", float(doc.closing.points), 0.0, False, [both("客户挂断了电话", "the customer hung up")],
+            "call:closing", dict(doc.closing.explanation))))
     attempt.call_items = call_items
     turns = [t for t in attempt.turns if t.status == GRADED or t is last_turn]
     earned = sum(t.earned or 0.0 for t in turns) + sum(i["points_awarded"] for i in call_items)
@@ -792,7 +792,7 @@ def item_view(item: dict, ui_language: str) -> dict:
     """An ItemResult-shaped dict for the API/templates, explanation in the UI language."""
     return {"item_id": item["item_id"], "rule": item["rule"], "kind": item.get("kind", "intent"),
             "points_possible": item["points_possible"], "points_awarded": item["points_awarded"],
-            "matched": item["matched"], "evidence": list(item.get("evidence") or []),
+            "matched": item["matched"], "evidence": [pick(e, ui_language) for e in item.get("evidence") or []],
             "explanation": pick(item.get("explanation"), ui_language)}
 
 

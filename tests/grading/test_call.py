@@ -88,4 +88,5 @@ def test_closing_needs_thanks_and_goodbye():
 def test_answer_within_rings(ring, ok):
     result = answer_within_rings_rule(ring, rings=3, points=1)
     assert result.matched is ok and result.points_awarded == (1 if ok else 0)
-    assert result.rule == "call:answer_within_rings" and f"ring {ring}" in result.evidence[0]
+    assert result.rule == "call:answer_within_rings" and f"ring {ring}" in result.evidence[0]["en"]
+    assert f"第 {ring} 声" in result.evidence[0]["zh-CN"]

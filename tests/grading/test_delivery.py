@@ -26,30 +26,33 @@ def test_clean_turn_keeps_every_share():
 def test_speaking_rate_boundary_under_provocation(rate, ok):
     result = judge(turn(speech_rate_sps=rate))["speech_rate"]
     assert result.matched is ok and result.points_awarded == (1 if ok else 0)
-    assert "4.00" in result.evidence[0] and f"{rate:.2f}" in result.evidence[0]
+    for text in result.evidence[0].values():  # the figures in both UI languages
+        assert "4.00" in text and f"{rate:.2f}" in text
 
 
 def test_speeding_up_without_provocation_is_not_judged():
     result = judge(turn(speech_rate_sps=6.0), provoked=False)["speech_rate"]
-    assert result.matched and "not judged" in result.evidence[0]
+    assert result.matched and "not judged" in result.evidence[0]["en"] and "不评判" in result.evidence[0]["zh-CN"]
 
 
 @pytest.mark.parametrize(("loudness", "ok"), [(-14.0, True), (-13.9, False)])
 def test_loudness_boundary(loudness, ok):
     result = judge(turn(loudness_dbfs=loudness))["loudness"]
-    assert result.matched is ok and "dB" in result.evidence[0]
+    assert result.matched is ok and all("dB" in text for text in result.evidence[0].values())
 
 
 def test_first_turn_passes_rate_and_loudness_and_says_so():
     results = judge(turn(speech_rate_sps=9.0, loudness_dbfs=0.0), baseline=None)
     for rule in ("speech_rate", "loudness"):
-        assert results[rule].matched and "no baseline" in results[rule].evidence[0]
+        assert results[rule].matched and "no baseline" in results[rule].evidence[0]["en"]
+        assert "第一轮" in results[rule].evidence[0]["zh-CN"]
 
 
 @pytest.mark.parametrize(("onset", "ok"), [(3.0, True), (3.01, False)])
 def test_response_latency_boundary(onset, ok):
     result = judge(turn(onset_s=onset))["response_latency"]
-    assert result.matched is ok and f"{onset:.1f} s" in result.evidence[0]
+    assert result.matched is ok and f"{onset:.1f} s" in result.evidence[0]["en"]
+    assert f"{onset:.1f} 秒" in result.evidence[0]["zh-CN"]
 
 
 @pytest.mark.parametrize(("pause", "ok"), [(1.5, True), (1.51, False)])
@@ -83,6 +86,7 @@ def test_filler_counting(transcript, language, count):
 def test_more_than_two_fillers_lose_the_share():
     assert judge(turn(), transcript="嗯，呃，我看一下")["fillers"].matched
     failed = judge(turn(), transcript="嗯，呃，那个，我看一下")["fillers"]
-    assert not failed.matched and "3 filler words" in failed.evidence[0]
+    assert not failed.matched and "3 filler words" in failed.evidence[0]["en"]
+    assert "语气词 3 个（嗯、呃、那个）" in failed.evidence[0]["zh-CN"]
     english = judge(turn(), transcript="um, uh, like, whatever", language="en-US")["fillers"]
     assert not english.matched

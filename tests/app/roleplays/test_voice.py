@@ -48,9 +48,9 @@ def test_spoken_korean_call_is_recognised_graded_and_reported(app, client, ko_co
 
     body = drill.upload(attempt_id, korean_speech(SORRY)).json
     assert _items(body)["will-check"]["matched"] and _items(body)["sorry"]["matched"]
-    # The second reply is judged against the trainee's own first one.
+    # The second reply is judged against the trainee's own first one, said in the UI language (zh-CN).
     rate = next(item for item in body["turn"]["delivery"] if item["rule"] == "delivery:speech_rate")
-    assert "first turn" in rate["evidence"][0]
+    assert "第一轮" in rate["evidence"][0] and "音节/秒" in rate["evidence"][0]
     body = drill.upload(attempt_id, korean_speech(THANKS)).json
     assert body["state"]["ended"] and body["state"]["ending"] == "resolved"
 
@@ -64,6 +64,12 @@ def test_spoken_korean_call_is_recognised_graded_and_reported(app, client, ko_co
         evidence = services.voice_passes(user.id, min_difficulty=1, since=attempt.started_at)
         assert [e.attempt_id for e in evidence] == [attempt_id] and evidence[0].mode == "voice"
         recording_url = f"/roleplays/turns/{turns[0].id}/recording"
+        # Measured evidence is stored in both UI languages and shown in the reader's.
+        with app.test_request_context():
+            for ui, words in (("en", "answered at ring 1"), ("zh-CN", "第 1 声铃响时接起")):
+                call_items = services.attempt_report(attempt_id, ui)["call_items"]
+                rings = next(item for item in call_items if item["rule"] == "call:answer_within_rings")
+                assert rings["evidence"] == [words + " (limit 3)" if ui == "en" else words + "（上限 3 声）"]
         # The model was loaded once for the whole test session, in the app's one registry.
         assert speech.registry(app).load_count("ko-KR") == 1
 
