@@ -34,6 +34,8 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     from .core.i18n import select_locale
     babel.init_app(app, locale_selector=select_locale)
+    from .core import clock
+    clock.init_app(app)
     _init_login(app)
 
     for name in DOMAINS:

@@ -55,10 +55,22 @@ def _database_url(instance_path: Path) -> str:
     return url
 
 
+def _timezone() -> str:
+    """TIMEZONE (an IANA name) for everything people read; refuse to start on a typo."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    name = os.environ.get("TIMEZONE", "Asia/Shanghai").strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RuntimeError(f"TIMEZONE={name!r} is not a known time zone (examples: Asia/Shanghai, UTC)") from exc
+    return name
+
+
 def load_config(instance_path: Path) -> dict:
     """Build the configuration mapping for an app whose instance folder is instance_path."""
     data_dir = Path(os.environ.get("ACADEMY_DATA_DIR", instance_path))
     models_dir = os.environ.get("VOSK_MODEL_DIR")
+    timezone_name = _timezone()
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
@@ -86,6 +98,9 @@ def load_config(instance_path: Path) -> dict:
         "LOGIN_LOCKOUT": timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))),
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead; an exam can run long
         "BABEL_DEFAULT_LOCALE": "zh_CN",
+        # Stored times are UTC; pages, exports and PDFs show this zone (Babel's date filters too).
+        "TIMEZONE": timezone_name,
+        "BABEL_DEFAULT_TIMEZONE": timezone_name,
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         "DEMO_MODE": _env_bool("DEMO_MODE", False),
         "REDIS_URL": os.environ.get("REDIS_URL"),

@@ -7,6 +7,7 @@ from ..accounts.models import User
 from ..accounts.permissions import Role
 from ..accounts.services import find_user
 from ..extensions import db
+from ..core.clock import local_date
 from . import services
 
 cert_cli = AppGroup("cert", help="Certification: re-evaluate, expire, reminders, a person's status.")
@@ -40,7 +41,7 @@ def expire_command():
     db.session.commit()
     for certificate in expired:
         click.echo(f"{certificate.holder.username}: {certificate.level} expired "
-                   f"({certificate.expires_at:%Y-%m-%d})")
+                   f"({local_date(certificate.expires_at)})")
     click.echo(f"{len(expired)} certificate(s) expired")
 
 

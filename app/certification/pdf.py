@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import threading
-from datetime import datetime
 from pathlib import Path
 
 import qrcode
@@ -49,12 +48,7 @@ def _qr_png(url: str) -> bytes:
     return buffer.getvalue()
 
 
-def _date(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d") if moment else "—"
-
-
-def certificate_pdf(*, holder_name: str, level_zh: str, level_en: str, issued_at: datetime | None,
-                    expires_at: datetime | None, code: str, verify_url: str, requirement_version: int,
+def certificate_pdf(*, holder_name: str, level_zh: str, level_en: str, issued_at: str, expires_at: str, code: str, verify_url: str, requirement_version: int,
                     status_note: str | None = None, font_path: str = DEFAULT_FONT_PATH) -> bytes:
     font = ensure_font(font_path)
     buffer = io.BytesIO()
@@ -96,8 +90,8 @@ def certificate_pdf(*, holder_name: str, level_zh: str, level_en: str, issued_at
     pdf.setFont(font, 12)
     left = 80
     lines = [
-        f"颁发日期 Issued: {_date(issued_at)}",
-        f"有效期至 Valid until: {_date(expires_at)}",
+        f"颁发日期 Issued: {issued_at}",
+        f"有效期至 Valid until: {expires_at}",
         f"要求版本 Requirement version: {requirement_version}",
         f"验证码 Verification code: {code}",
     ]

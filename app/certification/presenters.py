@@ -7,6 +7,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from flask_babel import gettext as translate_stored  # msgids stored in data (marked in rules.py)
 
+from ..core.clock import local_date
 from ..core.i18n import content_language
 from . import services
 
@@ -85,7 +86,7 @@ def _describe(kind: str, spec: dict, labels: dict) -> tuple[str, str]:
 
 def _evidence_line(ref: dict, labels: dict) -> EvidenceLine:
     kind, detail = ref.get("kind"), ref.get("detail") or {}
-    at = (ref.get("at") or "")[:10] or None
+    at = local_date(ref.get("at"), missing="") or None
     href = services.evidence_href(ref, for_viewer=True)
     if kind == "course":
         text = _title(labels, "courses", ref["id"])
@@ -133,8 +134,6 @@ def requirement_rows(evaluation: dict, labels: dict) -> list[RequirementRow]:
     return rows
 
 
-def date(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d") if moment else "—"
 
 
 # --- charts (inline SVG: sizes computed here, the template only draws) -----------------------

@@ -31,6 +31,7 @@ from content_schema.models import CertificationSpec
 from ..accounts.models import User, UserRole, utcnow
 from ..accounts.permissions import AUTHENTICATED, PUBLIC, Role, access_of, has_role
 from ..core import events
+from ..core.clock import local_datetime
 from ..extensions import db
 from . import rules
 from .models import (ACTIVE, EXPIRED, PENDING, REJECTED, REVOKED, SUSPENDED, AuditEntry, Certificate,
@@ -738,7 +739,7 @@ def _csv_bytes(header: list[str], rows: Iterable[list[Any]]) -> bytes:
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+    return local_datetime(moment, missing="")
 
 
 def roster_csv(rows: list[RosterRow]) -> bytes:

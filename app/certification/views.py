@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from ..accounts.models import User, utcnow
 from ..accounts.permissions import PUBLIC, Role, allow, has_role
+from ..core.clock import local_date
 from ..extensions import db
 from . import presenters, services
 from .forms import ApproveForm, ReasonForm, SignoffForm, WithdrawForm
@@ -57,7 +58,7 @@ def verify(code: str):
     return render_template("certification/verify.html", holder=certificate.holder.name,
                            level=certificate.level, status=certificate.status,
                            valid=certificate.is_valid(now), expires_at=certificate.expires_at,
-                           level_names=services.LEVEL_NAMES, date=presenters.date)
+                           level_names=services.LEVEL_NAMES, date=local_date)
 
 
 # --- HR --------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def certificate_pdf_view(certificate_id: int):
     font_path = current_app.config.get("CERT_FONT_PATH", DEFAULT_FONT_PATH)
     try:
         data = certificate_pdf(holder_name=certificate.holder.name, level_zh=zh, level_en=en,
-                               issued_at=certificate.issued_at, expires_at=certificate.expires_at,
+                               issued_at=local_date(certificate.issued_at), expires_at=local_date(certificate.expires_at),
                                code=certificate.code, verify_url=_verify_url(certificate),
                                requirement_version=certificate.requirement_version, status_note=note,
                                font_path=font_path)
