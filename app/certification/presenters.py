@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import gettext as translate_stored  # msgids stored in data (marked in rules.py)
