@@ -9,4 +9,5 @@ export FLASK_APP=wsgi DEMO_MODE="${DEMO_MODE:-1}"
 if .venv/bin/flask content --help >/dev/null 2>&1; then .venv/bin/flask content sync; fi
 .venv/bin/flask demo load
 echo "Agent Academy: http://127.0.0.1:5000  (demo accounts: see README)"
-exec .venv/bin/flask run --host 127.0.0.1 --port 5000
+# flask serve: loads the installed speech models first, then serves (see app/core/cli.py).
+exec .venv/bin/flask serve --host 127.0.0.1 --port 5000
