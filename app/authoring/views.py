@@ -2,8 +2,12 @@
 try a reply), publish/retire, export/import. Trainers only."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from content_schema.yaml_lines import load_yaml
@@ -17,6 +21,9 @@ from .forms import ActionForm, ImportForm, YamlForm
 from .models import BANK, SCENARIO
 
 bp = Blueprint("authoring", __name__, template_folder="templates")
+
+# The page of a draft of each kind.
+PAGE = {SCENARIO: "authoring.scenario", BANK: "authoring.bank"}
 
 STATUS_LABELS = {"draft": _l("Draft"), "published": _l("Published"), "retired": _l("Retired")}
 OUTCOME_LABELS = {"deescalate": _l("de-escalate"), "stay": _l("stay"), "escalate": _l("escalate")}
@@ -127,39 +134,86 @@ def _export(kind: str, slug: str):
 @bp.route("/authoring/scenarios/<slug>/publish", methods=["POST"])
 @allow(Role.TRAINER)
 def scenario_publish(slug: str):
-    return _publish(SCENARIO, slug, "authoring.scenario")
+    return _publish(SCENARIO, slug)
 
 
 @bp.route("/authoring/scenarios/<slug>/retire", methods=["POST"])
 @allow(Role.TRAINER)
 def scenario_retire(slug: str):
-    return _retire(SCENARIO, slug, "authoring.scenario")
+    return _retire(SCENARIO, slug)
 
 
-def _publish(kind: str, slug: str, page: str):
+def _publish(kind: str, slug: str):
     draft = _draft_or_404(kind, slug)
     try:
         services.publish(draft, user_id=current_user.id)
     except services.EditRefused as exc:
         for error in exc.errors:
             flash(_("Not published: %(error)s", error=error.message), "error")
-        return redirect(url_for(page, slug=slug))
+        return redirect(url_for(PAGE[kind], slug=slug))
     if kind == SCENARIO:
         flash(_("Published as version %(n)d. New attempts use it; earlier attempts keep the version they were "
                 "taken on.", n=draft.published_version), "success")
     else:
         flash(_("Published. New attempts use these questions; earlier attempts keep their own copy."), "success")
-    return redirect(url_for(page, slug=slug))
+    return redirect(url_for(PAGE[kind], slug=slug))
 
 
-def _retire(kind: str, slug: str, page: str):
+def _retire(kind: str, slug: str):
     draft = _draft_or_404(kind, slug)
     services.retire(draft)
     flash(_("Retired: learners no longer see it. Past attempts are kept; publish again to bring it back."), "success")
-    return redirect(url_for(page, slug=slug))
+    return redirect(url_for(PAGE[kind], slug=slug))
 
 
-# --- scenarios: the form editor -----------------------------------------------------------
+# --- the form editors (scenarios and banks) ----------------------------------------------------
+
+@dataclass(frozen=True)
+class FormFlow:
+    """What differs between the scenario and the question-bank form editors; the flow is shared."""
+    kind: str
+    from_form: Callable      # request.form -> Editor
+    from_data: Callable      # file-format dict -> Editor
+    action: Callable         # (editor, "add-…"/"remove-…") -> True when it changed the editor
+    to_data: Callable        # (editor, base dict) -> file-format dict, None when the form contradicts itself
+    field_for_path: Callable  # (editor, error path) -> the form field to show the error on
+    render: Callable         # (editor, draft, status) -> response
+    saved: LazyString
+
+
+def _form_post(flow: FormFlow, draft):
+    editor = flow.from_form(request.form)
+    action = request.form.get("action", "save")
+    if action != "save" and flow.action(editor, action):
+        return flow.render(editor, draft)
+    base = dict(draft.spec) if draft is not None else load_yaml(services.starter_yaml(flow.kind)).data
+    data = flow.to_data(editor, base)
+    if data is None:
+        return flow.render(editor, draft, 422)
+    try:
+        saved = services.save(flow.kind, services.data_text(data), user_id=current_user.id, draft=draft,
+                              base_checksum=request.form.get("base_checksum"))
+    except services.EditRefused as exc:
+        _place_errors(editor, exc.errors, flow.field_for_path)
+        return flow.render(editor, draft, 422)
+    flash(str(flow.saved), "success")
+    return redirect(url_for(PAGE[flow.kind], slug=saved.slug))
+
+
+def _form_new(flow: FormFlow):
+    if request.method == "POST":
+        return _form_post(flow, None)
+    return flow.render(flow.from_data(load_yaml(services.starter_yaml(flow.kind)).data), None)
+
+
+def _form_edit(flow: FormFlow, slug: str):
+    draft = _draft_or_404(flow.kind, slug)
+    if request.method == "POST":
+        return _form_post(flow, draft)
+    editor = flow.from_data(draft.spec)
+    editor.values["base_checksum"] = draft.checksum
+    return flow.render(editor, draft)
+
 
 def _scenario_form(editor: ed.Editor, draft, status: int = 200):
     node_ids = [editor.get(f"n{i}-id") for i, _items in editor.rows]
@@ -170,42 +224,30 @@ def _scenario_form(editor: ed.Editor, draft, status: int = 200):
                            intents=sorted(library.intents), forbidden=sorted(library.forbidden)), status
 
 
-def _scenario_form_post(draft):
-    editor = ed.scenario_editor_from_form(request.form)
-    action = request.form.get("action", "save")
-    if action != "save" and ed.scenario_action(editor, action):
-        return _scenario_form(editor, draft)
-    base = dict(draft.spec) if draft is not None else load_yaml(services.starter_yaml(SCENARIO)).data
-    data = ed.scenario_data_from_editor(editor, base)
-    if data is None:
-        return _scenario_form(editor, draft, 422)
-    try:
-        saved = services.save_scenario(services.data_text(data), user_id=current_user.id, draft=draft,
-                                       base_checksum=request.form.get("base_checksum"))
-    except services.EditRefused as exc:
-        _place_errors(editor, exc.errors, ed.scenario_field_for_path)
-        return _scenario_form(editor, draft, 422)
-    flash(_("Saved. The preview audio of every line is ready below."), "success")
-    return redirect(url_for("authoring.scenario", slug=saved.slug))
+def _bank_form(editor: ed.Editor, draft, status: int = 200):
+    library = roleplays.content_library()
+    return render_template("authoring/bank_form.html", ed=editor, draft=draft, form=ActionForm(),
+                           types=ed.QUESTION_TYPES,
+                           intents=sorted(library.intents), forbidden=sorted(library.forbidden)), status
+
+
+SCENARIO_FORM = FormFlow(SCENARIO, ed.scenario_editor_from_form, ed.scenario_editor_from_data, ed.scenario_action,
+                         ed.scenario_data_from_editor, ed.scenario_field_for_path, _scenario_form,
+                         _l("Saved. The preview audio of every line is ready below."))
+BANK_FORM = FormFlow(BANK, ed.bank_editor_from_form, ed.bank_editor_from_data, ed.bank_action,
+                     ed.bank_data_from_editor, ed.bank_field_for_path, _bank_form, _l("Saved."))
 
 
 @bp.route("/authoring/scenarios/new", methods=["GET", "POST"])
 @allow(Role.TRAINER)
 def scenario_new():
-    if request.method == "POST":
-        return _scenario_form_post(None)
-    return _scenario_form(ed.scenario_editor_from_data(load_yaml(services.starter_yaml(SCENARIO)).data), None)
+    return _form_new(SCENARIO_FORM)
 
 
 @bp.route("/authoring/scenarios/<slug>/edit", methods=["GET", "POST"])
 @allow(Role.TRAINER)
 def scenario_edit(slug: str):
-    draft = _draft_or_404(SCENARIO, slug)
-    if request.method == "POST":
-        return _scenario_form_post(draft)
-    editor = ed.scenario_editor_from_data(draft.spec)
-    editor.values["base_checksum"] = draft.checksum
-    return _scenario_form(editor, draft)
+    return _form_edit(SCENARIO_FORM, slug)
 
 
 # --- YAML views and import (scenarios and banks) ---------------------------------------------
@@ -223,7 +265,7 @@ def _yaml_page(kind: str, slug: str):
             errors, status = exc.errors, 422
         else:
             flash(_("Saved."), "success")
-            return redirect(url_for("authoring.scenario" if kind == SCENARIO else "authoring.bank", slug=slug))
+            return redirect(url_for(PAGE[kind], slug=slug))
     else:
         form.text.data = services.draft_yaml(draft)
         form.base_checksum.data = draft.checksum
@@ -258,8 +300,7 @@ def _import_page(kind: str):
                 errors = exc.errors
             else:
                 flash(_("Imported and saved as a draft."), "success")
-                return redirect(url_for("authoring.scenario" if kind == SCENARIO else "authoring.bank",
-                                        slug=draft.slug))
+                return redirect(url_for(PAGE[kind], slug=draft.slug))
         status = 422
     elif not form.text.data:
         form.text.data = services.starter_yaml(kind)
@@ -306,13 +347,13 @@ def bank_export(slug: str):
 @bp.route("/authoring/banks/<slug>/publish", methods=["POST"])
 @allow(Role.TRAINER)
 def bank_publish(slug: str):
-    return _publish(BANK, slug, "authoring.bank")
+    return _publish(BANK, slug)
 
 
 @bp.route("/authoring/banks/<slug>/retire", methods=["POST"])
 @allow(Role.TRAINER)
 def bank_retire(slug: str):
-    return _retire(BANK, slug, "authoring.bank")
+    return _retire(BANK, slug)
 
 
 @bp.route("/authoring/banks/<slug>/yaml", methods=["GET", "POST"])
@@ -321,44 +362,13 @@ def bank_yaml(slug: str):
     return _yaml_page(BANK, slug)
 
 
-def _bank_form(editor: ed.Editor, draft, status: int = 200):
-    library = roleplays.content_library()
-    return render_template("authoring/bank_form.html", ed=editor, draft=draft, form=ActionForm(),
-                           types=ed.QUESTION_TYPES,
-                           intents=sorted(library.intents), forbidden=sorted(library.forbidden)), status
-
-
-def _bank_form_post(draft):
-    editor = ed.bank_editor_from_form(request.form)
-    action = request.form.get("action", "save")
-    if action != "save" and ed.bank_action(editor, action):
-        return _bank_form(editor, draft)
-    base = dict(draft.spec) if draft is not None else load_yaml(services.starter_yaml(BANK)).data
-    data = ed.bank_data_from_editor(editor, base)
-    try:
-        saved = services.save_bank(services.data_text(data), user_id=current_user.id, draft=draft,
-                                   base_checksum=request.form.get("base_checksum"))
-    except services.EditRefused as exc:
-        _place_errors(editor, exc.errors, ed.bank_field_for_path)
-        return _bank_form(editor, draft, 422)
-    flash(_("Saved."), "success")
-    return redirect(url_for("authoring.bank", slug=saved.slug))
-
-
 @bp.route("/authoring/banks/new", methods=["GET", "POST"])
 @allow(Role.TRAINER)
 def bank_new():
-    if request.method == "POST":
-        return _bank_form_post(None)
-    return _bank_form(ed.bank_editor_from_data(load_yaml(services.starter_yaml(BANK)).data), None)
+    return _form_new(BANK_FORM)
 
 
 @bp.route("/authoring/banks/<slug>/edit", methods=["GET", "POST"])
 @allow(Role.TRAINER)
 def bank_edit(slug: str):
-    draft = _draft_or_404(BANK, slug)
-    if request.method == "POST":
-        return _bank_form_post(draft)
-    editor = ed.bank_editor_from_data(draft.spec)
-    editor.values["base_checksum"] = draft.checksum
-    return _bank_form(editor, draft)
+    return _form_edit(BANK_FORM, slug)
