@@ -48,8 +48,10 @@ def _qr_png(url: str) -> bytes:
     return buffer.getvalue()
 
 
-def certificate_pdf(*, holder_name: str, level_zh: str, level_en: str, issued_at: str, expires_at: str, code: str, verify_url: str, requirement_version: int,
-                    status_note: str | None = None, font_path: str = DEFAULT_FONT_PATH) -> bytes:
+def certificate_pdf(*, holder_name: str, level_zh: str, level_en: str, issued_at: str, expires_at: str, code: str,
+                    verify_url: str, requirement_version: int, status_note: str | None = None,
+                    font_path: str = DEFAULT_FONT_PATH) -> bytes:
+    """The certificate as PDF bytes; issued_at and expires_at come formatted (local dates)."""
     font = ensure_font(font_path)
     buffer = io.BytesIO()
     width, height = landscape(A4)

@@ -133,8 +133,6 @@ def requirement_rows(evaluation: dict, labels: dict) -> list[RequirementRow]:
     return rows
 
 
-
-
 # --- charts (inline SVG: sizes computed here, the template only draws) -----------------------
 
 

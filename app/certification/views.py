@@ -199,7 +199,8 @@ def certificate_pdf_view(certificate_id: int):
     font_path = current_app.config.get("CERT_FONT_PATH", DEFAULT_FONT_PATH)
     try:
         data = certificate_pdf(holder_name=certificate.holder.name, level_zh=zh, level_en=en,
-                               issued_at=local_date(certificate.issued_at), expires_at=local_date(certificate.expires_at),
+                               issued_at=local_date(certificate.issued_at),
+                               expires_at=local_date(certificate.expires_at),
                                code=certificate.code, verify_url=_verify_url(certificate),
                                requirement_version=certificate.requirement_version, status_note=note,
                                font_path=font_path)
