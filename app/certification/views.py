@@ -58,7 +58,7 @@ def verify(code: str):
     return render_template("certification/verify.html", holder=certificate.holder.name,
                            level=certificate.level, status=certificate.status,
                            valid=certificate.is_valid(now), expires_at=certificate.expires_at,
-                           level_names=services.LEVEL_NAMES, date=local_date)
+                           level_names=services.LEVEL_NAMES)
 
 
 # --- HR --------------------------------------------------------------------------------

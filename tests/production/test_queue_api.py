@@ -13,11 +13,10 @@ from app.extensions import db
 from app.jobs.sweeper import sweep
 from app.roleplays import services
 from app.roleplays.models import Turn
-from tests.app.roleplays.conftest import KO_SLUG, ZH_SLUG, Drill
+from tests.app.roleplays.conftest import HELLO, KO_SLUG, ZH_SLUG, Drill
 
 from .conftest import run_jobs
 
-HELLO = "안녕하세요 기다려 주셔서 감사합니다"
 
 
 def _typed_turn(app, user, text="您好") -> int:

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from app.accounts.models import utcnow
 from app.extensions import db
+from tests.app.roleplays.conftest import KO_GOOD_CALL, KO_SLUG
 
 AGENT_COURSES = ["call-centre-basics", "call-handling", "emotion-management", "service-language"]
 
@@ -64,11 +65,6 @@ def complete_course(user_id: int, slug: str, *, leave_last_lesson: bool = False)
     for lesson in lessons:
         courses.mark_lesson_done(user_id, lesson)
     pass_exam(user_id, course.quiz_slug)
-
-
-# A good call on the Korean test scenario: opening -> order -> thanks -> resolved.
-KO_SLUG = "ko-thanks-for-waiting"
-KO_GOOD_CALL = ("안녕하세요 기다려 주셔서 감사합니다", "죄송합니다 확인해 드리겠습니다", "감사합니다 기다려 주셔서 감사합니다")
 
 
 def voice_pass(user_id: int, speak):

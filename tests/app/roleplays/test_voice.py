@@ -11,11 +11,8 @@ from app.roleplays.models import Attempt, Turn
 from app.speechops import services as speech
 from tests.conftest import login_as
 
-from .conftest import KO_SLUG, Drill, pcm_wav
+from .conftest import HELLO, KO_SLUG, SORRY, THANKS, Drill, pcm_wav
 
-HELLO = "안녕하세요 기다려 주셔서 감사합니다"
-SORRY = "죄송합니다 확인해 드리겠습니다"
-THANKS = "감사합니다 기다려 주셔서 감사합니다"
 
 
 def _items(body) -> dict:
