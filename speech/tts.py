@@ -4,10 +4,12 @@ Called at content-sync time, never on a request path. Every file is validated
 before it enters the cache, so a role-play never plays a silent gap.
 
 Engine choice, measured on this stack (pyttsx3 2.99, espeak-ng 1.51):
-- pyttsx3 lost longer lines without any error: a 31-character Chinese line
-  wrote no file in 20 of 20 fresh processes (a 120-character English line
-  too), because its driver only saves on espeak's end-of-message event,
-  which did not arrive. Short lines worked (30 of 30).
+- pyttsx3 lost lines without any error: its espeak driver returns from
+  runAndWait as soon as synthesis starts and writes the file later, on
+  espeak's thread. A process that exits first has no file: a 31-character
+  Chinese line 20 of 20 times, a short line 26 of 240 times under load.
+  The child below waits for the driver's "finished-utterance" (0 of 240 lost;
+  long lines then match the CLI's duration).
 - pyttsx3 in one long-lived process often kept the previous line's rate
   after a voice switch: a line asked for at 100 wpm came out at the earlier
   rate (1.67 s instead of 3.30 s). It also prints "Audio saved to ..." on stdout,
@@ -286,23 +288,31 @@ def _espeak_cli(text: str, voice: str, rate: int, pitch: int, out: Path) -> None
 
 
 # Runs in a fresh interpreter: one line per process, see the module docstring.
+# pyttsx3's espeak driver returns from runAndWait as soon as synthesis *starts*;
+# the file is written later, on espeak's thread, at the end-of-message event.
+# Exiting before that loses the line, so the child waits for "finished-utterance".
 _PYTTSX3_CHILD = """
-import contextlib, json, sys
+import contextlib, json, sys, threading
 import pyttsx3
 job = json.load(sys.stdin)
+finished = threading.Event()
 engine = pyttsx3.init("espeak")
+engine.connect("finished-utterance", lambda name, completed: finished.set())
 engine.setProperty("voice", job["voice"])
 engine.setProperty("rate", job["rate"])
 engine.setProperty("pitch", job["pitch"])
 with contextlib.redirect_stdout(sys.stderr):
     engine.save_to_file(job["text"], job["path"])
     engine.runAndWait()
+    if not finished.wait(job["timeout"]):
+        sys.exit("pyttsx3 never finished the utterance")
 """
 
 
 def _pyttsx3_child(text: str, voice: str, rate: int, pitch: int, out: Path) -> None:
     out.unlink(missing_ok=True)  # pyttsx3 must create the file itself, or it failed
-    job = json.dumps({"text": text, "voice": voice, "rate": rate, "pitch": pitch, "path": str(out)})
+    job = json.dumps({"text": text, "voice": voice, "rate": rate, "pitch": pitch, "path": str(out),
+                      "timeout": _CHILD_TIMEOUT_S - 5})
     try:
         done = subprocess.run([sys.executable, "-c", _PYTTSX3_CHILD], input=job.encode("utf-8"),
                               capture_output=True, timeout=_CHILD_TIMEOUT_S, check=False)
