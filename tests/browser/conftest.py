@@ -18,10 +18,17 @@ def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    # The app was built with SERVER_NAME=localhost for url_for in tests; the browser needs the real host.
-    app.config["SERVER_NAME"] = None
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def urls_for_the_browsers_host(app):
+    """The app is built with SERVER_NAME=localhost so other tests can build URLs outside a
+    request; the browser reaches it as 127.0.0.1:port. Set per test and restored, so the
+    order tests run in cannot leak this into the others."""
+    app.config["SERVER_NAME"] = None
+    yield
     app.config["SERVER_NAME"] = "localhost"
 
 
