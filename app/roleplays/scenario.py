@@ -119,15 +119,18 @@ class ScenarioDoc:
     def temperament(self, ui_language: str) -> str:
         return pick(self.data["persona"].get("temperament"), ui_language)
 
-    def grammar(self, node_id: str, *, first: bool, phrasebook_forms: list[str] = ()) -> list[str]:
-        """Every phrasing the grader listens for at this node: rubric phrases and element
-        alternatives (forbidden ones too, so a bad reply is heard as bad), the greeting on the
-        first reply, the closing, and the habitual forms of the phrasebook."""
+    def grammar(self, node_id: str, *, phrasebook_forms: list[str] = ()) -> list[str]:
+        """Every phrasing the grader listens for in this scenario, this node's first: rubric
+        phrases and element alternatives (forbidden ones too, so a bad reply is heard as bad),
+        the greeting, the closing, and the habitual forms of the phrasebook.
+
+        The whole scenario's phrases, not only this node's: a grammar forces all speech onto
+        its phrases, so words meant for another node (a second greeting, an early apology)
+        would otherwise be heard as whatever this node lists, a forbidden phrase included.
+        """
         items = list(self.nodes[node_id].rubric)
-        if first and self.greeting is not None:
-            items.append(self.greeting)
-        if self.closing is not None:
-            items.append(self.closing)
+        items.extend(item for other_id, other in self.nodes.items() if other_id != node_id for item in other.rubric)
+        items.extend(rule for rule in (self.greeting, self.closing) if rule is not None)
         phrases: list[str] = []
         for item in items:
             phrases.extend(item.phrases)

@@ -579,7 +579,7 @@ def _grade(turn: Turn) -> _Graded:
         if speech.uses_grammar(language):
             forms = [form for pair in (phrasebook.pairs if phrasebook else ()) if pair.language == language
                      for form in pair.habitual]
-            grammar = doc.grammar(turn.node_id, first=turn.seq == 1, phrasebook_forms=forms)
+            grammar = doc.grammar(turn.node_id, phrasebook_forms=forms)
         transcript = speech.recognize(language, audio, grammar).text
         metrics = compute_metrics(audio).to_dict()
     else:

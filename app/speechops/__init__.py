@@ -17,7 +17,7 @@ def init_app(app):
 
     for setting in MODEL_PATH_SETTINGS.values():
         app.config.setdefault(setting, os.environ.get(setting) or None)
-    # Languages recognised with a runtime grammar built from the node's rubric (see services.recognize).
+    # Languages recognised with a runtime grammar of the scenario's phrases (Scenario.grammar).
     app.config.setdefault("VOSK_GRAMMAR_LANGUAGES",
                           tuple(filter(None, os.environ.get("VOSK_GRAMMAR_LANGUAGES", "ko-KR").split(","))))
     app.extensions["speech_registry"] = services.new_registry(app)

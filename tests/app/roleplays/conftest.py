@@ -17,7 +17,7 @@ ZH_SLUG = "broadband-outage-refund"
 KO_SLUG = "ko-thanks-for-waiting"
 # Korean replies that satisfy each node of that scenario on its good path (opening -> order -> thanks).
 HELLO = "안녕하세요 기다려 주셔서 감사합니다"
-SORRY = "죄송합니다 확인해 드리겠습니다"
+SORRY = "죄송합니다 확인하겠습니다"
 THANKS = "감사합니다 기다려 주셔서 감사합니다"
 KO_GOOD_CALL = (HELLO, SORRY, THANKS)
 

@@ -86,6 +86,21 @@ def test_spoken_korean_call_is_recognised_graded_and_reported(app, client, ko_co
     assert other.get(recording_url).status_code == 404
 
 
+def test_words_meant_for_another_node_are_heard_as_themselves(app, client, ko_content, make_user, korean_speech):
+    # Korean is recognised with a grammar, which forces all speech onto its phrases. Built from the
+    # "order" node's phrases alone, the opening's greeting said there was heard as "죄송합니다 죄송합니다"
+    # (8 of 8 runs) and earned the apology that was never made.
+    drill = Drill(client, make_user("kim", "learner"))
+    attempt_id = drill.start(KO_SLUG, "voice")
+    drill.answer(attempt_id)
+    assert drill.upload(attempt_id, korean_speech(HELLO)).json["state"]["node"]["id"] == "order"
+    body = drill.upload(attempt_id, korean_speech(HELLO)).json
+    assert "안녕하세요" in body["turn"]["transcript"], body["turn"]["transcript"]
+    items = _items(body)
+    assert not items["sorry"]["matched"] and not items["will-check"]["matched"]
+    assert body["turn"]["score_fraction"] < 0.5
+
+
 def test_failed_recognition_keeps_the_reply_pending_until_regraded(app, client, ko_content, make_user,
                                                                    korean_speech, tmp_path, monkeypatch):
     drill = Drill(client, make_user("kim", "learner"))
