@@ -6,7 +6,6 @@ import io
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
