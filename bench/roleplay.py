@@ -21,7 +21,6 @@ import logging
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,29 +34,15 @@ sys.path.insert(0, str(ROOT))
 
 from werkzeug.serving import make_server  # noqa: E402
 
+from bench.stack import REPLIES, speak  # noqa: E402  (the replies and voice the tests use)
+
 SLUG = "ko-thanks-for-waiting"
-# The reply for each node of the Korean scenario on the resolved path.
-REPLIES = {
-    "opening": "안녕하세요 기다려 주셔서 감사합니다",
-    "order": "죄송합니다 확인해 드리겠습니다",
-    "thanks": "감사합니다 기다려 주셔서 감사합니다",
-}
 PASSWORD = "bench-password-42"
 LATENCY_TURNS = 20
 LEVELS = (1, 2, 4, 8, 16, 32)
 LEVEL_SECONDS = 12.0
 P95_LIMIT = 2.0
 BUDGET_SECONDS = 100.0  # stop raising the load after this much wall time in total
-
-
-def speak(folder: Path, text: str) -> tuple[bytes, float]:
-    """espeak-ng Korean at a calm pace, converted to 16 kHz mono PCM16 WAV; (bytes, seconds)."""
-    raw, out = folder / f"{abs(hash(text))}.wav", folder / f"{abs(hash(text))}-16k.wav"
-    subprocess.run(["espeak-ng", "-v", "ko", "-s", "125", "-w", str(raw), text], check=True, capture_output=True)
-    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True,
-                   capture_output=True)
-    data = out.read_bytes()
-    return data, (len(data) - 44) / 32000
 
 
 def build_app(tmp: Path):

@@ -37,7 +37,9 @@ KO_SCENARIO = ROOT / "tests" / "fixtures" / "roleplays" / f"{SLUG}.yaml"
 # The reply for each node of the Korean scenario on the resolved path.
 REPLIES = {
     "opening": "안녕하세요 기다려 주셔서 감사합니다",
-    "order": "죄송합니다 확인해 드리겠습니다",
+    # The small Korean model, listening for the whole scenario's phrases, hears this phrasing of the
+    # apology reliably (its "확인해 드리겠습니다" comes out as "기다려 드리겠습니다").
+    "order": "죄송합니다 확인하겠습니다",
     "thanks": "감사합니다 기다려 주셔서 감사합니다",
 }
 PASSWORD = "stack-password-42"
@@ -54,7 +56,8 @@ def speak(folder: Path, text: str, repeat: int = 1) -> tuple[bytes, float]:
     name = f"{abs(hash((text, repeat)))}"
     raw, out = folder / f"{name}.wav", folder / f"{name}-16k.wav"
     if not out.exists():
-        subprocess.run(["espeak-ng", "-v", "ko", "-s", "125", "-w", str(raw), " ".join([text] * repeat)],
+        # espeak-ng's default rate, as the voice tests speak: the small model hears it best.
+        subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), " ".join([text] * repeat)],
                        check=True, capture_output=True)
         subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True,
                        capture_output=True)

@@ -53,9 +53,9 @@ def _wait(predicate, timeout: float, what: str):
 
 def test_every_reply_is_graded_once_through_worker_kill_redis_restart_and_web_worker_restart(stack, tmp_path):
     audio = {node: speak(tmp_path, text) for node, text in REPLIES.items()}
-    # A long first reply (the greeting said eight times, ~25 s of audio): its grading takes long
+    # A long first reply (the greeting said eleven times, ~25 s of audio): its grading takes long
     # enough to kill the worker while it is at it.
-    long_audio = {**audio, "opening": speak(tmp_path, REPLIES["opening"], repeat=8)}
+    long_audio = {**audio, "opening": speak(tmp_path, REPLIES["opening"], repeat=11)}
     statuses: list[tuple[int, str]] = []
     lock = threading.Lock()
 
