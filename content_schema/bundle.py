@@ -77,6 +77,8 @@ class Scenario:
     closing: RubricItem | None
     source_file: str
     checksum: str
+    # Forbidden on every reply: the library's catalogue and the scenario's own `forbidden`.
+    rules: tuple[RubricItem, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ from .models import (
     PhraseRewriteQuestion,
     ScenarioSpec,
 )
-from .rubrics import check_rubric, library_intent, resolve_rubric
+from .rubrics import check_patterns, check_rubric, library_intent, library_rules, resolve_rubric
 from .validation import Reporter, validate_document
 from .yaml_lines import YamlDocument, YamlProblems, load_yaml
 
@@ -337,6 +337,13 @@ class _Loader:
         checks.check_graph(spec, parsed.report)
         for node_id, node in spec.nodes.items():
             check_rubric(node.rubric, ("nodes", node_id, "rubric"), spec.language, library, parsed.report)
+            check_patterns(node.rubric, ("nodes", node_id, "rubric"), spec.language, library, parsed.report)
+        check_rubric(spec.forbidden, ("forbidden",), spec.language, library, parsed.report)
+        check_patterns(spec.forbidden, ("forbidden",), spec.language, library, parsed.report)
+        for index, item in enumerate(spec.forbidden):
+            if item.kind != "forbidden":
+                parsed.report.at(("forbidden", index, "kind"), 'expected kind: forbidden (a scenario\'s forbidden list '
+                                 "holds what its case facts forbid)")
         if library is not None:
             self.check_call_rules(parsed, library)
 
@@ -373,6 +380,7 @@ class _Loader:
             closing=library_intent("closing", spec.call_rules.closing.points, spec.language, library),
             source_file=parsed.source_file,
             checksum=parsed.checksum,
+            rules=library_rules(library, spec.language) + resolve_rubric(spec.forbidden, spec.language, library),
         )
 
     # --- courses -----------------------------------------------------------

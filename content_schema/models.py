@@ -130,16 +130,21 @@ class RubricItemSpec(Strict):
     kind: Literal["intent", "forbidden"] = "intent"
     points: Annotated[float, Field(gt=0)]
     use: LibraryName | None = None
+    # Which judgement an intent counts towards: responds (to the caller as a person) or advances
+    # (the case). Default: the library entry's, else advances. Any one item of a judgement is enough.
+    judgement: Literal["responds", "advances"] | None = None
     phrases: list[NonBlank] = []
     elements: list[ElementGroup] = []
+    patterns: list[NonBlank] = []          # constructions with slots (grading.patterns)
+    slots: dict[Ident, list[NonBlank]] = {}
     explanation: LText | None = None
 
     @model_validator(mode="after")
     def _matchable(self) -> RubricItemSpec:
-        if self.use is None and not self.phrases and not self.elements:
+        if self.use is None and not self.phrases and not self.elements and not self.patterns:
             raise ValueError(
                 f'rubric item "{self.id}" has nothing to match '
-                "(expected phrases, elements, or use: <library entry>)"
+                "(expected phrases, elements, patterns, or use: <library entry>)"
             )
         if self.kind == "forbidden" and self.elements:
             raise ValueError(
@@ -341,6 +346,9 @@ class ScenarioSpec(Strict):
     hangup_after_poor: Annotated[int, Field(ge=1)] = 2
     call_rules: CallRules = CallRules()
     delivery: DeliveryRule = DeliveryRule()
+    # What this case's facts forbid on every reply (promises beyond the agent's authority…),
+    # checked with the library's whole forbidden catalogue.
+    forbidden: list[RubricItemSpec] = []
     start: Ident
     nodes: dict[Ident, NodeSpec]
 
@@ -351,15 +359,19 @@ class ScenarioSpec(Strict):
 class LibraryPhrases(Strict):
     phrases: list[NonBlank] = []
     elements: list[ElementGroup] = []
+    patterns: list[NonBlank] = []
+    slots: dict[Ident, list[NonBlank]] = {}
 
     @model_validator(mode="after")
     def _not_empty(self) -> LibraryPhrases:
-        if not self.phrases and not self.elements:
-            raise ValueError("nothing to match (expected phrases and/or elements)")
+        if not self.phrases and not self.elements and not self.patterns:
+            raise ValueError("nothing to match (expected phrases, elements and/or patterns)")
         return self
 
 
 class LibraryEntry(Strict):
+    label: LText | None = None          # what the rule is called in reports, per UI language
+    judgement: Literal["responds", "advances"] | None = None
     explanation: LText
     zh_CN: LibraryPhrases | None = Field(default=None, alias="zh-CN")
     en_US: LibraryPhrases | None = Field(default=None, alias="en-US")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from grading.patterns import PatternError, compile_pattern
 from grading.rubric import RubricItem
 
 from .models import LibraryEntry, LibrarySpec, RubricItemSpec
@@ -74,14 +75,22 @@ def resolve_item(item: RubricItemSpec, language: str, library: LibrarySpec) -> R
     """Expand one validated item (``check_rubric`` passed) into the engine's RubricItem."""
     phrases = list(item.phrases)
     elements = [tuple(group) for group in item.elements]
+    patterns = list(item.patterns)
+    slots = {name: tuple(values) for name, values in item.slots.items()}
     explanation = dict(item.explanation or {})
+    judgement = item.judgement
+    label: dict[str, str] = {}
     if item.use is not None:
         entry = _entries(library, item.kind)[item.use]
         matched = entry.for_language(language)
         assert matched is not None  # guaranteed by check_rubric
         phrases = list(dict.fromkeys([*matched.phrases, *item.phrases]))
         elements = elements or [tuple(group) for group in matched.elements]
+        patterns = list(dict.fromkeys([*matched.patterns, *item.patterns]))
+        slots = {**{name: tuple(values) for name, values in matched.slots.items()}, **slots}
         explanation = explanation or dict(entry.explanation)
+        judgement = judgement or entry.judgement
+        label = dict(entry.label or {})
     return RubricItem(
         id=item.id,
         kind=item.kind,
@@ -90,7 +99,38 @@ def resolve_item(item: RubricItemSpec, language: str, library: LibrarySpec) -> R
         elements=tuple(elements),
         explanation=explanation,
         source=item.use,
+        patterns=tuple(patterns),
+        slots=slots,
+        judgement=judgement if item.kind == "intent" else "rules",
+        label=label,
     )
+
+
+def check_patterns(items: Sequence[RubricItemSpec], path: Path, language: str, library: LibrarySpec | None,
+                   report: Reporter) -> None:
+    """Every construction compiles for the item's language, its slots filled."""
+    for index, item in enumerate(items):
+        if item.use is not None and library is not None and item.use in _entries(library, item.kind):
+            matched = _entries(library, item.kind)[item.use].for_language(language)
+            base_slots = dict(matched.slots) if matched else {}
+        else:
+            base_slots = {}
+        slots = {**base_slots, **item.slots}
+        for p_index, pattern in enumerate(item.patterns):
+            try:
+                compile_pattern(pattern, language, slots)
+            except PatternError as exc:
+                report.at(path + (index, "patterns", p_index), f"{exc} (see docs/content-format.md, patterns)")
+
+
+def library_rules(library: LibrarySpec, language: str) -> tuple[RubricItem, ...]:
+    """The whole forbidden catalogue in `language`: checked on every reply of every scenario."""
+    rules = []
+    for name, entry in library.forbidden.items():
+        if entry.for_language(language) is None:
+            continue
+        rules.append(resolve_item(RubricItemSpec(id=name, kind="forbidden", points=1, use=name), language, library))
+    return tuple(rules)
 
 
 def resolve_rubric(items: Sequence[RubricItemSpec], language: str, library: LibrarySpec) -> tuple[RubricItem, ...]:

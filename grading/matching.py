@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel
 
-from grading.text import Family, Unit, family, tokenize
+from grading.text import Family, Unit, family, fuzzy_syllable, tokenize
 
 INF = float("inf")
 NEAR_COST = 0.5   # confusable pinyin or a slightly misspelt word
@@ -95,14 +95,6 @@ def tolerance(phrase_units: int, fam: Family) -> float:
 
 # --- unit costs ----------------------------------------------------------------------
 
-_FUZZY_INITIAL = re.compile(r"^(zh|ch|sh|n)")
-_FUZZY_FINAL = re.compile(r"(?<=[aei])ng$")
-
-
-def _fuzzy_syllable(syllable: str) -> str:
-    """Collapse pinyin distinctions that speakers and recognisers commonly blur."""
-    syllable = _FUZZY_INITIAL.sub(lambda m: "l" if m[1] == "n" else m[1][0], syllable)
-    return _FUZZY_FINAL.sub("n", syllable)
 
 
 class _Costs:
@@ -132,7 +124,7 @@ class _Costs:
         if self.fam == "zh":
             if want.sound == got.sound:
                 return 0.0
-            if _fuzzy_syllable(want.sound) == _fuzzy_syllable(got.sound):
+            if fuzzy_syllable(want.sound) == fuzzy_syllable(got.sound):
                 return NEAR_COST
             return 1.0
         if self.fam == "en" and min(len(want.text), len(got.text)) >= 5:
@@ -194,8 +186,8 @@ def _missing_units(phrase: Sequence[Unit], reply: Sequence[Unit]) -> int:
 
     Each of them costs at least 1 in any alignment, so this bounds the cost from below.
     """
-    present = {u.text for u in reply} | {_fuzzy_syllable(u.sound) for u in reply}
-    return sum(1 for u in phrase if u.text not in present and _fuzzy_syllable(u.sound) not in present)
+    present = {u.text for u in reply} | {fuzzy_syllable(u.sound) for u in reply}
+    return sum(1 for u in phrase if u.text not in present and fuzzy_syllable(u.sound) not in present)
 
 
 def _find_in_units(text: str, units: Sequence[Unit], phrase: str, language: str) -> list[Match]:

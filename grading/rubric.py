@@ -3,27 +3,64 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from grading.localize import as_ltext, pick
-from grading.matching import Match, find_all, find_any
+
+if TYPE_CHECKING:
+    from grading.matchers import Reply
+from grading.matching import Match, find_all
+
+
+JUDGEMENTS = ("responds", "advances", "rules")
+Judgement = Literal["responds", "advances", "rules"]
+
+# Scenario documents written before judgements existed name only the library entry an item
+# came from; these entries answer the caller as a person, every other intent moves the case.
+RESPONDS_SOURCES = frozenset({"acknowledge_feeling", "apologise", "thank_patience", "thanks", "reassure",
+                              "greeting", "closing"})
 
 
 @dataclass
 class RubricItem:
     id: str
-    kind: Literal["intent", "forbidden"]
+    kind: str                   # a key of grading.kinds.ITEM_KINDS: "intent" or "forbidden"
     points: float
     phrases: tuple[str, ...] = ()
     elements: tuple[tuple[str, ...], ...] = ()   # every group must match (any alternative in a group)
     explanation: dict[str, str] = field(default_factory=dict)   # {"zh-CN": ..., "en": ...}
     source: str | None = None   # library key when it came from `use:`
+    patterns: tuple[str, ...] = ()   # constructions with slots (grading.patterns)
+    slots: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    judgement: str | None = None     # which of JUDGEMENTS it counts towards; None: derived
+    label: dict[str, str] = field(default_factory=dict)   # what the rule is called, per UI language
+
+
+def item_from_dict(data: Mapping[str, Any]) -> RubricItem:
+    """A RubricItem from its stored form (dataclasses.asdict), older forms included."""
+    return RubricItem(
+        id=data["id"], kind=data["kind"], points=float(data["points"]),
+        phrases=tuple(data.get("phrases") or ()),
+        elements=tuple(tuple(group) for group in data.get("elements") or ()),
+        explanation=dict(data.get("explanation") or {}), source=data.get("source"),
+        patterns=tuple(data.get("patterns") or ()),
+        slots={name: tuple(values) for name, values in (data.get("slots") or {}).items()},
+        judgement=data.get("judgement"), label=dict(data.get("label") or {}),
+    )
+
+
+def judgement_of(item: RubricItem) -> Judgement:
+    if item.judgement in JUDGEMENTS:
+        return item.judgement   # type: ignore[return-value]
+    if item.kind == "forbidden":
+        return "rules"
+    return "responds" if item.source in RESPONDS_SOURCES else "advances"
 
 
 @dataclass
 class ItemResult:
     item_id: str
-    kind: Literal["intent", "forbidden"]
+    kind: str                   # "intent", "forbidden", or "judgement" (a summary of the three)
     points_possible: float      # intent: its points; forbidden: 0 (it can only take away)
     points_awarded: float       # negative when a forbidden item was triggered
     matched: bool               # intent satisfied / forbidden phrase said
@@ -32,6 +69,8 @@ class ItemResult:
     evidence: list[str | dict[str, str]]
     rule: str                   # e.g. "intent:acknowledge_feeling", "forbidden:cite_policy"
     explanation: dict[str, str] = field(default_factory=dict)
+    judgement: str = ""         # responds / advances / rules; "" for call and delivery rules
+    label: dict[str, str] = field(default_factory=dict)
 
 
 class HabitualHit(NamedTuple):
@@ -45,45 +84,62 @@ class ReplyGrade:
     items: list[ItemResult]
     earned: float       # intent points minus forbidden deductions, never below 0
     possible: float     # sum of intent points
-    fraction: float     # earned / possible, 0..1
+    fraction: float     # earned / possible, 0..1 (exam rewrites are scored on points)
     habitual_found: list[HabitualHit]
     tips: list[str]     # one per missed intent / triggered forbidden item, in the UI language
+    judgements: dict[str, "JudgementResult"] = field(default_factory=dict)
+    is_sentence: bool = True
+
+    @property
+    def passed(self) -> bool:
+        """A QA lead's verdict on the reply: every judgement that applies holds."""
+        return all(j.held for j in self.judgements.values() if j.applies)
+
+    @property
+    def judged_fraction(self) -> float:
+        applying = [j for j in self.judgements.values() if j.applies]
+        return sum(1 for j in applying if j.held) / len(applying) if applying else 0.0
+
+
+@dataclass
+class JudgementResult:
+    name: str
+    applies: bool               # responds/advances apply when the node lists an item for them
+    held: bool
+    evidence: list[str]         # the reply's words that satisfied it (or broke the rules)
+    items: list[str]            # the item ids that decided it
 
 
 def rule_name(item: RubricItem) -> str:
     return f"{item.kind}:{item.source or item.id}"
 
 
-def evaluate_item(text: str, item: RubricItem, language: str) -> ItemResult:
-    """Judge one rubric item against one reply."""
-    if item.kind == "forbidden":
-        found = find_all(text, item.phrases, language)
-        return ItemResult(
-            item.id, "forbidden", 0.0, -float(item.points) if found else 0.0, bool(found),
-            [m.matched_text for m in found], rule_name(item), dict(item.explanation),
-        )
-    evidence = _intent_evidence(text, item, language)
-    matched = evidence is not None
-    return ItemResult(
-        item.id, "intent", float(item.points), float(item.points) if matched else 0.0, matched,
-        evidence or [], rule_name(item), dict(item.explanation),
-    )
+def evaluate_item(text: str, item: RubricItem, language: str, reply: "Reply | None" = None) -> ItemResult:
+    """Judge one rubric item against one reply (the item's kind decides how)."""
+    from grading.kinds import ITEM_KINDS
+    from grading.matchers import Reply
+    return ITEM_KINDS[item.kind].evaluate(reply or Reply(text, language), item)
 
 
-def _intent_evidence(text: str, item: RubricItem, language: str) -> list[str] | None:
-    """The words that satisfy the intent: one phrase, or one match per element group."""
-    match = find_any(text, item.phrases, language)
-    if match is not None:
-        return [match.matched_text]
-    if not item.elements:
-        return None
-    group_matches: list[Match] = []
-    for group in item.elements:
-        group_match = find_any(text, group, language)
-        if group_match is None:
-            return None
-        group_matches.append(group_match)
-    return [m.matched_text for m in sorted(group_matches, key=lambda m: m.start)]
+def judge(results: Sequence[ItemResult], *, is_sentence: bool = True) -> dict[str, JudgementResult]:
+    """The three judgements of a reply from its item results (overrides included).
+
+    responds / advances hold when ANY item of theirs is satisfied (a node lists the several
+    acceptable ways; one is enough) and apply only when the node lists at least one; rules
+    always apply and hold when no forbidden item was said. A list of keywords is not a sentence
+    spoken to a caller: it responds to nobody and moves nothing.
+    """
+    out: dict[str, JudgementResult] = {}
+    for name in ("responds", "advances"):
+        mine = [r for r in results if r.judgement == name and r.kind == "intent"]
+        hits = [r for r in mine if r.matched and r.points_awarded > 0]
+        held = bool(hits) and is_sentence
+        out[name] = JudgementResult(name, bool(mine), held,
+                                    [str(e) for r in hits for e in r.evidence], [r.item_id for r in hits or mine])
+    broken = [r for r in results if r.judgement == "rules" and r.points_awarded < 0]
+    out["rules"] = JudgementResult("rules", True, not broken, [str(e) for r in broken for e in r.evidence],
+                                   [r.item_id for r in broken])
+    return out
 
 
 def grade_reply(
@@ -91,11 +147,34 @@ def grade_reply(
     items: Sequence[RubricItem],
     language: str,
     *,
+    rules: Sequence[RubricItem] = (),
     phrasebook: Phrasebook | None = None,
     ui_language: str = "zh-CN",
+    scheme: Literal["points", "judgements"] = "points",
 ) -> ReplyGrade:
-    """Grade one reply: every point won or lost names its rule and the words behind it."""
-    results = [evaluate_item(text, item, language) for item in items]
+    """Grade one reply: every point won or lost names its rule and the words behind it.
+
+    Tips follow the scheme the caller scores with: "points" (exam rewrites, where every item is
+    asked for) has one tip per missed item; "judgements" (role-play replies, where any one of a
+    judgement's items is enough) has one tip per judgement that does not hold.
+
+    `rules` are the forbidden behaviours checked on every reply (the library's whole forbidden
+    catalogue and the scenario's own forbidden promises); those the node lists itself are not
+    checked twice, and only the ones the reply broke are reported.
+    """
+    from grading.matchers import Reply
+    from grading.sentence import looks_like_sentence
+    reply = Reply(text, language)
+    results = [evaluate_item(text, item, language, reply) for item in items]
+    graded_items = list(items)
+    own = {(item.source or item.id) for item in items if item.kind == "forbidden"}
+    for rule in rules:
+        if (rule.source or rule.id) in own:
+            continue
+        result = evaluate_item(text, rule, language, reply)
+        if result.matched:
+            results.append(result)
+            graded_items.append(rule)
     possible = sum(r.points_possible for r in results)
     earned = max(0.0, sum(r.points_awarded for r in results))
     if possible > 0:
@@ -103,16 +182,41 @@ def grade_reply(
     else:
         # Only forbidden items: a clean reply is a full success.
         fraction = 0.0 if any(r.matched for r in results) else 1.0
-    tips = [
-        _tip(result, item, ui_language)
-        for result, item in zip(results, items)
-        if result.matched == (result.kind == "forbidden")
-    ]
+    sentence = looks_like_sentence(text, language)
+    judgements = judge(results, is_sentence=sentence)
+    tips = tips_for(results, graded_items, ui_language, judgements if scheme == "judgements" else None)
     habitual = phrasebook.find_habitual(text, language, ui_language) if phrasebook else []
-    return ReplyGrade(results, earned, possible, fraction, habitual, tips)
+    return ReplyGrade(results, earned, possible, fraction, habitual, tips, judgements, sentence)
 
 
-def _example(item: RubricItem) -> str:
+_NOT_A_SENTENCE = {
+    "zh-CN": "这像是一串关键词，不是对客户说的话。用完整的句子回应客户、说明你要做什么。",
+    "en": "This reads as a list of keywords, not something said to a caller. Answer in full sentences: "
+          "respond to the caller and say what you will do.",
+}
+
+
+def tips_for(results: Sequence[ItemResult], items: Sequence[RubricItem], ui_language: str,
+             judgements: Mapping[str, JudgementResult] | None = None) -> list[str]:
+    """Feedback in `ui_language`: per missed item, or (with `judgements`) per missed judgement."""
+    if judgements is None:
+        return [_tip(r, item, ui_language) for r, item in zip(results, items) if r.matched == (r.kind == "forbidden")]
+    tips: list[str] = []
+    for name in ("responds", "advances"):
+        judgement = judgements[name]
+        if not judgement.applies or judgement.held:
+            continue
+        mine = [(r, item) for r, item in zip(results, items) if r.judgement == name and r.kind == "intent"]
+        if any(r.matched for r, _ in mine):
+            tips.append(pick(_NOT_A_SENTENCE, ui_language))
+            continue
+        if mine:
+            tips.append(_tip(*mine[0], ui_language))
+    tips.extend(_tip(r, item, ui_language) for r, item in zip(results, items) if r.kind == "forbidden" and r.matched)
+    return list(dict.fromkeys(tips))
+
+
+def example_of(item: RubricItem) -> str:
     if item.phrases:
         return item.phrases[0]
     return " + ".join(group[0] for group in item.elements if group)
@@ -120,13 +224,13 @@ def _example(item: RubricItem) -> str:
 
 def _tip(result: ItemResult, item: RubricItem, ui_language: str) -> str:
     english = ui_language == "en"
-    explanation = pick(item.explanation, ui_language)
+    explanation = pick(result.explanation, ui_language)
     if result.kind == "forbidden":
-        said = "…".join(result.evidence)
+        said = "…".join(str(e) for e in result.evidence)
         if english:
             return f'You said "{said}". {explanation or "This wording costs points."}'
         return f"你说了“{said}”。{explanation or '这种说法会扣分。'}"
-    example = _example(item)
+    example = example_of(item)
     if english:
         text = explanation or "This point was missed."
         return f'{text} (e.g. "{example}")' if example else text

@@ -5,6 +5,7 @@ always point back at the exact words the trainee said (the evidence).
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -116,7 +117,7 @@ def _raw_units(text: str) -> list[tuple[str, int, int, int]]:
     return units
 
 
-def _expand_english(word: str) -> tuple[str, ...]:
+def expand_english(word: str) -> tuple[str, ...]:
     if word in _CONTRACTION_WORDS:
         return _CONTRACTION_WORDS[word]
     for suffix, expansion in _CONTRACTION_SUFFIXES:
@@ -126,6 +127,16 @@ def _expand_english(word: str) -> tuple[str, ...]:
         stem = word[:-2]
         return (stem, "is") if stem in _S_IS_AFTER else (stem,)
     return tuple(part for part in word.split("'") if part)
+
+
+_FUZZY_INITIAL = re.compile(r"^(zh|ch|sh|n)")
+_FUZZY_FINAL = re.compile(r"(?<=[aei])ng$")
+
+
+def fuzzy_syllable(syllable: str) -> str:
+    """Collapse pinyin distinctions that speakers and recognisers commonly blur."""
+    syllable = _FUZZY_INITIAL.sub(lambda m: "l" if m[1] == "n" else m[1][0], syllable)
+    return _FUZZY_FINAL.sub("n", syllable)
 
 
 @lru_cache(maxsize=4096)
@@ -144,7 +155,7 @@ def tokenize(text: str, language: str) -> list[Unit]:
     if fam == "en":
         units: list[Unit] = []
         for word, start, end, clause in raw:
-            for part in _expand_english(word):
+            for part in expand_english(word):
                 units.append(Unit(part, start, end, clause, part))
         return units
     if fam == "ko":

@@ -22,7 +22,7 @@ from grading.exam import (
     score_single,
     score_true_false,
 )
-from grading.rubric import RubricItem
+from grading.rubric import RubricItem, item_from_dict
 
 CHOICE_TYPES = ("single", "multiple")
 TEXT_TYPES = ("phrase_rewrite", "listen_type")
@@ -154,15 +154,7 @@ def correct_options(entry: Mapping[str, Any]) -> list[str]:
 
 
 def rubric_items(entry: Mapping[str, Any]) -> list[RubricItem]:
-    return [
-        RubricItem(
-            id=item["id"], kind=item["kind"], points=item["points"],
-            phrases=tuple(item.get("phrases") or ()),
-            elements=tuple(tuple(group) for group in item.get("elements") or ()),
-            explanation=dict(item.get("explanation") or {}), source=item.get("source"),
-        )
-        for item in entry["rubric"]
-    ]
+    return [item_from_dict(item) for item in entry["rubric"]]
 
 
 # --- scoring --------------------------------------------------------------------------

@@ -15,9 +15,11 @@ from typing import Any
 
 from content_schema import Scenario as ContentScenario
 from grading.localize import pick
-from grading.rubric import RubricItem
+from grading.rubric import RubricItem, item_from_dict
 
-DOCUMENT_FORMAT = 1
+# 2: items carry judgement, patterns, slots and label; the document carries `rules` (forbidden on
+# every reply). Format-1 documents (versions published before) are read with no extra rules.
+DOCUMENT_FORMAT = 2
 
 
 def _item_to_json(item: RubricItem | None) -> dict | None:
@@ -26,18 +28,13 @@ def _item_to_json(item: RubricItem | None) -> dict | None:
     data = asdict(item)
     data["phrases"] = list(item.phrases)
     data["elements"] = [list(group) for group in item.elements]
+    data["patterns"] = list(item.patterns)
+    data["slots"] = {name: list(values) for name, values in item.slots.items()}
     return data
 
 
 def _item_from_json(data: Mapping[str, Any] | None) -> RubricItem | None:
-    if not data:
-        return None
-    return RubricItem(
-        id=data["id"], kind=data["kind"], points=float(data["points"]),
-        phrases=tuple(data.get("phrases") or ()),
-        elements=tuple(tuple(group) for group in data.get("elements") or ()),
-        explanation=dict(data.get("explanation") or {}), source=data.get("source"),
-    )
+    return item_from_dict(data) if data else None
 
 
 def scenario_document(scenario: ContentScenario) -> dict:
@@ -55,6 +52,7 @@ def scenario_document(scenario: ContentScenario) -> dict:
     }
     spec["greeting"] = _item_to_json(scenario.greeting)
     spec["closing"] = _item_to_json(scenario.closing)
+    spec["rules"] = [_item_to_json(item) for item in scenario.rules]
     return spec
 
 
@@ -84,6 +82,7 @@ class ScenarioDoc:
         }
         self.greeting = _item_from_json(document.get("greeting"))
         self.closing = _item_from_json(document.get("closing"))
+        self.rules: tuple[RubricItem, ...] = tuple(_item_from_json(item) for item in document.get("rules") or ())
 
     def __getattr__(self, name: str) -> Any:
         try:

@@ -23,17 +23,11 @@ from sqlalchemy import and_, func, or_, select, update
 
 from content_schema import ContentBundle, ContentError, ContentValidationError
 from content_schema import Scenario as ContentScenario
-from grading.call import (
-    ENDINGS,
-    CallState,
-    answer_within_rings_rule,
-    choose_outcome,
-    closing_rule,
-    greeting_rule,
-)
-from grading.delivery import judge_delivery
-from grading.localize import both, pick
-from grading.rubric import ItemResult, Phrasebook as GradingPhrasebook, load_phrasebook, grade_reply
+from grading.call import ENDINGS, CallState, answer_within_rings_rule, closing_rule
+from grading.labels import judgement_label, rule_label
+from grading.localize import pick
+from grading.pipeline import TurnContext, TurnGrade, grade_turn as grade_reply_turn, model_reply, score_items
+from grading.rubric import ItemResult, Phrasebook as GradingPhrasebook, load_phrasebook
 from grading.scoring import is_passed, percent
 from speech.errors import AudioError
 from speech.metrics import compute_metrics
@@ -547,26 +541,8 @@ def grade_turn(turn_id: int) -> Turn | None:
     return turn
 
 
-@dataclass
-class _Graded:
-    transcript: str
-    metrics: dict | None
-    items: list[dict]
-    delivery: list[dict]
-    tips: dict[str, list[str]]
-    habitual: dict[str, list[dict]]
-    earned: float
-    possible: float
-    fraction: float
-    outcome: str
-
-
-def _miss_tips(results: list[ItemResult]) -> dict[str, list[str]]:
-    return {ui: [pick(result.explanation, ui) for result in results if not result.matched and pick(result.explanation, ui)]
-            for ui in UI_LANGUAGES}
-
-
-def _grade(turn: Turn) -> _Graded:
+def _grade(turn: Turn) -> tuple[str, dict | None, TurnGrade]:
+    """Recognise a voice reply, then grade it with the one grading pipeline."""
     attempt = turn.attempt
     doc = doc_of(attempt)
     node = doc.nodes[turn.node_id]
@@ -584,32 +560,17 @@ def _grade(turn: Turn) -> _Graded:
         metrics = compute_metrics(audio).to_dict()
     else:
         transcript = turn.transcript or ""
+    context = turn_context(doc, turn.node_id, transcript, phrasebook)
+    if turn.mode == "voice":
+        context.metrics, context.baseline = metrics, _baseline_metrics(attempt, turn)
+    return transcript, metrics, grade_reply_turn(context, first_turn=turn.seq == 1)
 
-    grades = {ui: grade_reply(transcript, node.rubric, language, phrasebook=phrasebook, ui_language=ui)
-              for ui in UI_LANGUAGES}
-    grade = grades["zh-CN"]
-    rubric_results = list(grade.items)
-    call_results: list[ItemResult] = []
-    if turn.seq == 1 and doc.greeting is not None:
-        call_results.append(greeting_rule(transcript, doc.greeting, language))
 
-    delivery: list[ItemResult] = []
-    if turn.mode == "voice" and doc.delivery_points > 0:
-        baseline = _baseline_metrics(attempt, turn)
-        delivery = judge_delivery(metrics, baseline, points=doc.delivery_points,
-                                  provoked=node.anger >= PROVOKED_ANGER, transcript=transcript, language=language)
-    outcome = choose_outcome(grade.fraction, doc.thresholds)
-    extra_tips = _miss_tips(call_results + delivery)
-    return _Graded(
-        transcript=transcript, metrics=metrics,
-        items=[_item_json(r) for r in rubric_results + call_results],
-        delivery=[_item_json(r) for r in delivery],
-        tips={ui: list(grades[ui].tips) + extra_tips[ui] for ui in UI_LANGUAGES},
-        habitual={ui: [hit._asdict() for hit in grades[ui].habitual_found] for ui in UI_LANGUAGES},
-        earned=grade.earned + sum(r.points_awarded for r in call_results + delivery),
-        possible=grade.possible + sum(r.points_possible for r in call_results + delivery),
-        fraction=grade.fraction, outcome=outcome,
-    )
+def turn_context(doc: ScenarioDoc, node_id: str, text: str, phrasebook: GradingPhrasebook | None) -> TurnContext:
+    node = doc.nodes[node_id]
+    return TurnContext(text=text, language=doc.language, items=node.rubric, rules=doc.rules,
+                       greeting=doc.greeting, phrasebook=phrasebook, delivery_points=doc.delivery_points,
+                       provoked=node.anger >= PROVOKED_ANGER)
 
 
 def _baseline_metrics(attempt: Attempt, turn: Turn) -> dict | None:
@@ -622,23 +583,24 @@ def _baseline_metrics(attempt: Attempt, turn: Turn) -> dict | None:
     return None
 
 
-def _apply(turn: Turn, graded: _Graded) -> Attempt | None:
+def _apply(turn: Turn, graded: tuple[str, dict | None, TurnGrade]) -> Attempt | None:
     """Write the grade and move the call on. Returns the attempt when this reply ended it."""
+    transcript, metrics, grade = graded
     attempt = turn.attempt
     doc = doc_of(attempt)
     node = doc.nodes[turn.node_id]
-    turn.transcript = graded.transcript
-    turn.metrics = graded.metrics
-    turn.delivery = graded.delivery
-    turn.tips = graded.tips
-    turn.habitual = graded.habitual
-    turn.score_fraction = round(graded.fraction, 4)
-    turn.outcome = graded.outcome
+    turn.transcript = transcript
+    turn.metrics = metrics
+    turn.delivery = [asdict(d) for d in grade.delivery]
+    turn.tips = {ui: list(tips) for ui, tips in grade.tips.items()}
+    turn.habitual = grade.habitual
+    turn.score_fraction = round(grade.fraction, 4)
+    turn.outcome = grade.outcome
     turn.status = GRADED
     turn.graded_at = utcnow()
     turn.error = None
-    items = list(graded.items)
-    earned, possible = graded.earned, graded.possible
+    items = [asdict(r) for r in grade.items]
+    earned, possible = grade.earned, grade.possible
 
     live = attempt.status == PENDING and attempt.node_id == turn.node_id
     if not live:
@@ -648,15 +610,16 @@ def _apply(turn: Turn, graded: _Graded) -> Attempt | None:
         return None
 
     state = CallState(attempt.node_id, attempt.anger, attempt.consecutive_poor).step(
-        node.next, graded.outcome, anger_step=doc.anger_step, hangup_after_poor=int(doc.hangup_after_poor))
+        node.next, grade.outcome, anger_step=doc.anger_step, hangup_after_poor=int(doc.hangup_after_poor))
     ending = state.node.removeprefix("end:") if state.node in ENDINGS else None
     if ending in ("resolved", "transferred") and doc.closing is not None:
-        closing = closing_rule(graded.transcript, doc.closing, doc.language)
-        items.append(_item_json(closing))
-        earned += closing.points_awarded
-        possible += closing.points_possible
-        for ui in UI_LANGUAGES:
-            turn.tips[ui] = turn.tips[ui] + _miss_tips([closing])[ui]
+        # The trainee did not know this reply would be the last, so a goodbye is credited when
+        # said and never counted as missed.
+        closing = closing_rule(transcript, doc.closing, doc.language)
+        if closing.matched:
+            items.append(asdict(closing))
+            earned += closing.points_awarded
+            possible += closing.points_possible
     turn.items, turn.earned, turn.possible = items, earned, possible
     turn.anger_after, turn.next_node = state.anger, state.node
     attempt.node_id, attempt.anger, attempt.consecutive_poor = state.node, state.anger, state.consecutive_poor
@@ -668,20 +631,20 @@ def _apply(turn: Turn, graded: _Graded) -> Attempt | None:
     return attempt
 
 
+def broke_rules(turn: Turn) -> bool:
+    """A forbidden behaviour in this reply (after any trainer's override)."""
+    return any(i.get("kind") == "forbidden" and float(i["points_awarded"]) < 0 for i in turn.items or [])
+
+
 def _finish(attempt: Attempt, ending: str, doc: ScenarioDoc, last_turn: Turn) -> None:
-    call_items = list(attempt.call_items or [])
-    if ending == "hangup" and doc.closing is not None:
-        # No chance to close: the closing points count as missed.
-        call_items.append(_item_json(ItemResult(
-            "closing", "intent", float(doc.closing.points), 0.0, False, [both("客户挂断了电话", "the customer hung up")],
-            "call:closing", dict(doc.closing.explanation))))
-    attempt.call_items = call_items
+    attempt.call_items = list(attempt.call_items or [])
     turns = [t for t in attempt.turns if t.status == GRADED or t is last_turn]
-    earned = sum(t.earned or 0.0 for t in turns) + sum(i["points_awarded"] for i in call_items)
-    possible = sum(t.possible or 0.0 for t in turns) + sum(i["points_possible"] for i in call_items)
+    earned = sum(t.earned or 0.0 for t in turns) + sum(i["points_awarded"] for i in attempt.call_items)
+    possible = sum(t.possible or 0.0 for t in turns) + sum(i["points_possible"] for i in attempt.call_items)
     attempt.earned, attempt.possible = round(earned, 3), round(possible, 3)
     attempt.score = percent(earned, possible)
-    attempt.passed = is_passed(attempt.score, float(doc.pass_mark))
+    # Staying within the rules is asked of every reply: one forbidden behaviour fails the call.
+    attempt.passed = is_passed(attempt.score, float(doc.pass_mark)) and not any(broke_rules(t) for t in turns)
     attempt.ending = ending
     attempt.status = ENDED
     attempt.finished_at = utcnow()
@@ -749,17 +712,20 @@ def apply_overrides(attempt_id: int, overrides: dict[tuple[int | None, str], flo
 
     earned = 0.0
     possible = 0.0
+    rules_broken = False
     for turn in attempt.turns:
         if turn.status != GRADED:
             continue
-        items = list(turn.items or [])
-        rubric = [i for i in items if not str(i["rule"]).startswith("call:")]
-        others = [i for i in items if str(i["rule"]).startswith("call:")] + list(turn.delivery or [])
-        automatic = max(0.0, sum(float(i["points_awarded"]) for i in rubric)) + sum(
-            float(i["points_awarded"]) for i in others)
-        changed = max(0.0, sum(points(turn, i) for i in rubric)) + sum(points(turn, i) for i in others)
-        earned += (turn.earned or 0.0) + changed - automatic
-        possible += turn.possible or 0.0
+        # The judgements are re-derived from the items with the trainer's points, so a
+        # judgement, the reply's score and the call's verdict all follow an override.
+        items = [dict(i, points_awarded=points(turn, i)) for i in turn.items or []]
+        for item in items:
+            item["matched"] = item["points_awarded"] < 0 if item.get("kind") == "forbidden" else item["points_awarded"] > 0
+        delivery = [dict(d, points_awarded=points(turn, d)) for d in turn.delivery or []]
+        turn_earned, turn_possible, judgements = score_items(items, delivery)
+        earned += turn_earned
+        possible += turn_possible
+        rules_broken = rules_broken or not judgements["rules"].held
     for item in attempt.call_items or []:
         earned += points(None, item)
         possible += float(item["points_possible"])
@@ -768,7 +734,7 @@ def apply_overrides(attempt_id: int, overrides: dict[tuple[int | None, str], flo
         raise RoleplayError(f"No such item: {sorted(unknown, key=str)}.", code="bad_override")
     attempt.earned, attempt.possible = round(earned, 3), round(possible, 3)
     attempt.score = percent(earned, possible)
-    attempt.passed = is_passed(attempt.score, float(doc.pass_mark))
+    attempt.passed = is_passed(attempt.score, float(doc.pass_mark)) and not rules_broken
     db.session.commit()
     events.roleplay_attempt_graded.send(attempt.user_id, attempt_id=attempt.id, scenario_slug=attempt.version.slug,
                                         passed=bool(attempt.passed), score=attempt.score)
@@ -791,12 +757,20 @@ def attempt_for_user(attempt_id: int, user) -> Attempt | None:
 def item_view(item: dict, ui_language: str) -> dict:
     """An ItemResult-shaped dict for the API/templates, explanation in the UI language."""
     return {"item_id": item["item_id"], "rule": item["rule"], "kind": item.get("kind", "intent"),
+            "label": rule_label(item, ui_language), "judgement": item.get("judgement") or "",
             "points_possible": item["points_possible"], "points_awarded": item["points_awarded"],
             "matched": item["matched"], "evidence": [pick(e, ui_language) for e in item.get("evidence") or []],
             "explanation": pick(item.get("explanation"), ui_language)}
 
 
 def turn_view(turn: Turn, ui_language: str) -> dict:
+    judgements = score_items(turn.items or [], turn.delivery or [])[2] if turn.status == GRADED else {}
+    items = [item_view(item, ui_language) for item in turn.items or []]
+    for item in items:
+        # Another item of the same judgement was met: this one was an alternative, not a miss.
+        held = judgements.get(item["judgement"])
+        item["alternative"] = (item["kind"] == "intent" and not item["matched"] and held is not None
+                               and held.held)
     return {
         "id": turn.id,
         "seq": turn.seq,
@@ -807,7 +781,10 @@ def turn_view(turn: Turn, ui_language: str) -> dict:
         "score_fraction": turn.score_fraction,
         "earned": turn.earned,
         "possible": turn.possible,
-        "items": [item_view(item, ui_language) for item in turn.items or []],
+        "items": items,
+        "judgements": [{"name": name, "label": judgement_label(name, ui_language), "applies": j.applies,
+                        "held": j.held, "evidence": j.evidence} for name, j in judgements.items()],
+        "passed": bool(judgements) and all(j.held for j in judgements.values() if j.applies),
         "delivery": [item_view(item, ui_language) for item in turn.delivery or []],
         "metrics": turn.metrics,
         "tips": list((turn.tips or {}).get(ui_language) or (turn.tips or {}).get("zh-CN") or []),
@@ -835,6 +812,7 @@ def attempt_report(attempt_id: int, ui_language: str = "zh-CN") -> dict | None:
     for turn in attempt.turns:
         view = turn_view(turn, ui_language)
         view["customer_line"] = doc.nodes[turn.node_id].line
+        view["model_reply"] = model_reply(doc.nodes[turn.node_id].rubric, doc.language)
         view["customer_audio_url"] = audio_url(version, turn.node_id)
         view["recording_url"] = (url_for("roleplays.recording", turn_id=turn.id)
                                  if turn.recording_path else None)
@@ -965,24 +943,28 @@ def score_text(doc: ScenarioDoc, node_id: str | None, text: str, ui_language: st
     if node_id not in doc.nodes:
         raise RoleplayError(f"unknown node {node_id!r} (nodes: {', '.join(doc.nodes)})", code="not_found")
     node = doc.nodes[node_id]
-    grade = grade_reply(text, node.rubric, doc.language, phrasebook=phrasebook, ui_language=ui_language)
+    grade = grade_reply_turn(turn_context(doc, node_id, text, phrasebook), first_turn=node_id == doc.start)
     score = percent(grade.earned, grade.possible)
-    outcome = choose_outcome(grade.fraction, doc.thresholds)
     anger = int(doc.starting_anger) if node_id == doc.start else node.anger
-    state = CallState(node_id, anger).step(node.next, outcome, anger_step=doc.anger_step,
+    state = CallState(node_id, anger).step(node.next, grade.outcome, anger_step=doc.anger_step,
                                            hangup_after_poor=int(doc.hangup_after_poor))
+    rubric = [r for r in grade.items if not r.rule.startswith("call:")]
     result = {
         "scenario": doc.slug, "node": node_id, "language": doc.language, "text": text,
-        "score": score, "pass_mark": doc.pass_mark, "passed": is_passed(score, float(doc.pass_mark)),
+        "score": score, "passed": grade.passed,
+        "judgements": {name: {"applies": j.applies, "held": j.held, "evidence": j.evidence,
+                              "label": judgement_label(name, ui_language)}
+                       for name, j in grade.judgements.items()},
         "earned": grade.earned, "possible": grade.possible, "fraction": round(grade.fraction, 4),
-        "items": [item_view(_item_json(r), ui_language) for r in grade.items],
-        "tips": grade.tips,
-        "habitual": [hit._asdict() for hit in grade.habitual_found],
-        "transition": {"outcome": outcome, "next": state.node, "anger_before": anger, "anger_after": state.anger,
-                       "ended": state.ended},
+        "items": [item_view(_item_json(r), ui_language) for r in rubric],
+        "tips": grade.tips[ui_language],
+        "habitual": grade.habitual[ui_language],
+        "transition": {"outcome": grade.outcome, "next": state.node, "anger_before": anger,
+                       "anger_after": state.anger, "ended": state.ended},
     }
-    if node_id == doc.start and doc.greeting is not None:
-        result["greeting"] = item_view(_item_json(greeting_rule(text, doc.greeting, doc.language)), ui_language)
+    for rule in grade.items:
+        if rule.rule == "call:greeting":
+            result["greeting"] = item_view(_item_json(rule), ui_language)
     return result
 
 

@@ -1,0 +1,61 @@
+"""The grader against blind labels and against the probe replies a QA lead would judge.
+
+The development set was written and labelled by people who never saw a rubric (see
+bench/grading.py). These floors are what the shipped content reaches today; a change that
+lowers agreement fails here, and bench/grading.py shows where.
+"""
+from __future__ import annotations
+
+import pytest
+
+from bench.grading import agreement, grade_rows, load_rows, scenario_rubrics
+from grading.pipeline import TurnContext, grade_turn
+
+# Committed floors (kappa), clean and noisy, per language; no adversarial reply may pass.
+# Measured when committed: clean 0.938 / 0.938, noisy 0.899 / 0.938 (zh-CN / en-US).
+FLOORS = {("clean", "zh-CN"): 0.90, ("clean", "en-US"): 0.90, ("noisy", "zh-CN"): 0.85, ("noisy", "en-US"): 0.90}
+
+
+@pytest.fixture(scope="module")
+def rubrics():
+    return scenario_rubrics()
+
+
+@pytest.mark.parametrize("name", ["clean", "noisy"])
+def test_agreement_with_blind_labels_stays_above_the_floor(rubrics, name):
+    verdicts = grade_rows(load_rows(name), rubrics)
+    assert len(verdicts) >= 400
+    for language in ("zh-CN", "en-US"):
+        result = agreement([v for v in verdicts if v.row["language"] == language])
+        assert result.kappa >= FLOORS[(name, language)], (name, language, result)
+    adversarial = agreement([v for v in verdicts if v.row["kind"] == "adversarial"])
+    assert adversarial.adversarial_passed <= MAX_ADVERSARIAL_PASSED[name], adversarial
+
+
+# One English adversarial reply still passes in each set (see bench/grading.py --show); the goal is none.
+MAX_ADVERSARIAL_PASSED = {"clean": 1, "noisy": 1}
+
+PROBES = [
+    # (scenario, node, reply, passes) — the issue's probe replies.
+    ("double-billing", "opening",
+     "您好，这里是客服中心，我姓张。李女士，非常理解您的着急，多扣了钱换谁都会担心。请您放心，我马上帮您查一下这两笔扣款。"
+     "麻烦您提供一下手机号码好吗？", True),
+    ("broadband-outage-refund", "opening",
+     "您好，感谢您的耐心等待，我非常理解您现在着急的心情，给您添麻烦了。我马上帮您查一下报修工单，麻烦您报一下宽带账号。", True),
+    ("broadband-outage-refund", "opening", "我理解您的心情，非常抱歉，请问您的宽带账号是多少？这是公司的政策，你错了。", False),
+    ("broadband-outage-refund", "opening", "你吼什么吼？这事我不管，你爱找谁找谁。我理解，抱歉，请问您的宽带账号是多少", False),
+    ("broadband-outage-refund", "opening", "理解 抱歉 宽带账号 是多少", False),
+    ("late-delivery-refund", "opening", "I understand, I'm sorry. That's company policy, there's nothing I can do.", False),
+    ("late-delivery-refund", "opening",
+     "I'm so sorry your gift didn't arrive in time for the birthday, that's really disappointing. "
+     "Let me pull up your order right now and sort out the express fee for you.", True),
+]
+
+
+@pytest.mark.parametrize("slug,node,reply,passes", PROBES)
+def test_probe_replies_are_judged_as_a_qa_lead_would(rubrics, slug, node, reply, passes):
+    language, nodes, rules = rubrics[slug]
+    grade = grade_turn(TurnContext(reply, language, nodes[node], rules))
+    assert grade.passed is passes, {k: (j.held, j.evidence) for k, j in grade.judgements.items()}
+    if not passes:
+        assert grade.outcome == "escalate" or not grade.is_sentence or not grade.judgements["rules"].held
