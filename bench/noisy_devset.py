@@ -1,4 +1,4 @@
-"""Writes the noisy variant of the grading development set (tests/fixtures/grading/).
+"""Writes the noisy variant of the grading development set (grading/devset/).
 
 Each reply is rewritten the way a recogniser or a hurried typist would hand it to the grader,
 with the same labels (the noise does not change what was meant):
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from grading.text import is_han  # noqa: E402
 
-FIXTURES = ROOT / "tests" / "fixtures" / "grading"
+FIXTURES = ROOT / "grading" / "devset"
 _EN_SWAPS = {"your": "you're", "you're": "your", "to": "too", "there": "their", "their": "there",
              "for": "four", "right": "write", "know": "no", "hear": "here", "would": "wood"}
 _EN_CONTRACT = {"i am": "im", "do not": "dont", "can not": "cant", "it is": "its", "that is": "thats",

@@ -8,7 +8,7 @@ rubric items, and the file and checksum the app uses to spot changes on sync.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from grading.rubric import RubricItem
@@ -57,6 +57,9 @@ class Exam:
     rubrics: Mapping[str, tuple[RubricItem, ...]]  # phrase_rewrite question id -> resolved items
     source_file: str
     checksum: str
+    # phrase_rewrite question id -> the library's forbidden catalogue in its language (checked on
+    # every rewrite, as on every role-play reply)
+    rules: Mapping[str, tuple[RubricItem, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -313,7 +313,9 @@ class _Loader:
             for question in parsed.spec.questions
             if isinstance(question, PhraseRewriteQuestion)
         }
-        return Exam(parsed.spec.slug, parsed.spec, rubrics, parsed.source_file, parsed.checksum)
+        rules = {question.id: library_rules(library, question.language)
+                 for question in parsed.spec.questions if isinstance(question, PhraseRewriteQuestion)}
+        return Exam(parsed.spec.slug, parsed.spec, rubrics, parsed.source_file, parsed.checksum, rules)
 
     # --- role-play scenarios -----------------------------------------------
 

@@ -60,9 +60,10 @@ def score_ordering(
 
 
 def score_phrase_rewrite(text: str, items: Sequence[RubricItem], language: str, *,
-                         ui_language: str = "zh-CN") -> ReplyGrade:
-    """The rewrite is graded like a role-play reply; `.fraction` is the share earned."""
-    return grade_reply(text or "", items, language, ui_language=ui_language)
+                         rules: Sequence[RubricItem] = (), ui_language: str = "zh-CN") -> ReplyGrade:
+    """The rewrite is graded with the role-play reply grader (every item asked for, and the whole
+    forbidden catalogue checked); `.fraction` is the share of points earned."""
+    return grade_reply(text or "", items, language, rules=rules, ui_language=ui_language)
 
 
 @dataclass(frozen=True)

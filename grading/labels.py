@@ -1,7 +1,7 @@
 """What trainees, trainers and HR read instead of internal rule names.
 
 Every rule a report can show has a label in both UI languages: the three judgements, the
-call rules, delivery, endings, and every rubric item (its library entry's label, else its
+call rules, delivery, and every rubric item (its library entry's label, else its
 own explanation's first clause, else a readable form of its id).
 """
 from __future__ import annotations
@@ -27,20 +27,8 @@ RULE_LABELS = {
     "delivery:fillers": {"zh-CN": "口头禅", "en": "Filler words"},
     "delivery:calm_under_provocation": {"zh-CN": "被激怒时保持冷静", "en": "Calm under provocation"},
 }
-ENDING_LABELS = {
-    "resolved": {"zh-CN": "问题已解决", "en": "Resolved"},
-    "transferred": {"zh-CN": "已转接", "en": "Transferred"},
-    "hangup": {"zh-CN": "客户挂断", "en": "Customer hung up"},
-}
-
-
 def judgement_label(name: str, ui_language: str) -> str:
     return pick(JUDGEMENT_LABELS.get(name), ui_language) or name
-
-
-def ending_label(ending: str | None, ui_language: str) -> str:
-    key = (ending or "").removeprefix("end:")
-    return pick(ENDING_LABELS.get(key), ui_language) or key
 
 
 def rule_label(item: Mapping[str, Any], ui_language: str) -> str:
@@ -48,15 +36,15 @@ def rule_label(item: Mapping[str, Any], ui_language: str) -> str:
     if item.get("label"):
         return pick(item["label"], ui_language)
     rule = str(item.get("rule", ""))
+    if rule.startswith("judgement:"):
+        return judgement_label(rule.partition(":")[2], ui_language)
     if rule in RULE_LABELS:
         return pick(RULE_LABELS[rule], ui_language)
     if rule.startswith("delivery:"):
         return pick({"zh-CN": "表达方式", "en": "Delivery"}, ui_language)
     explanation = pick(item.get("explanation"), ui_language)
     if explanation:
-        for stop in ("。", "；", "：", ". ", "; ", ": ", "，", ", "):
-            if stop in explanation:
-                explanation = explanation.split(stop)[0]
-                break
-        return explanation[:40]
+        # The explanation's first phrase: up to its first punctuation mark.
+        cut = min((i for i in (explanation.find(stop) for stop in "，,。；;：:.") if i > 0), default=len(explanation))
+        return explanation[:min(cut, 40)]
     return str(item.get("item_id", "")).replace("-", " ").replace("_", " ")

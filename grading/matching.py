@@ -61,8 +61,8 @@ _NEGATED_BEFORE: dict[Family, re.Pattern[str]] = {
         r"(?:太|很|是|大|怎么|能|会|可能|够|曾|完全|一定|再|都|真|真的|特别|那么|这么){0,3}$"
     ),
     "en": re.compile(
-        r"(?:^|\s)(?:not|no|never|nobody|neither|nor|without|hardly|barely)"
-        r"(?:\s(?:really|quite|fully|entirely|completely|totally|truly|actually|even|ever|"
+        r"(?:^|\s)(?:not|no|never|nothing|nobody|neither|nor|without|hardly|barely)"
+        r"(?:\s(?:else|really|quite|fully|entirely|completely|totally|truly|actually|even|ever|"
         r"yet|always|exactly|be|been|so|too|very|much|able|to|going|gonna))*\s?$"
     ),
     "ko": re.compile(r"(?:^|\s)(?:안|못)\s+$"),
@@ -70,8 +70,8 @@ _NEGATED_BEFORE: dict[Family, re.Pattern[str]] = {
 # Chinese potential-complement negation after the verb: 理解不了, 帮不上, 做不到.
 _NEGATED_AFTER_ZH = re.compile(r"^(?:不|没)(?:了|到|来|动|懂|清|出|成|起|上|住|透|通|开)")
 _LOOKBACK_UNITS = 6
-# A doubled word after these is an adverb ("我们一定好好处理"), not a "好，好" backchannel.
-_ADVERBIAL_DOUBLE_AFTER_ZH = frozenset("会要定得能请都就再该们")
+# A doubled word right after one of these is still a backchannel ("嗯好好").
+_INTERJECTIONS_ZH = frozenset("嗯啊哦噢哎唉诶呃")
 
 
 # --- tolerance -----------------------------------------------------------------------
@@ -175,10 +175,12 @@ def _is_negated(text: str, reply: Sequence[Unit], first: int, last: int, fam: Fa
 
 
 def _is_adverbial_double(phrase: Sequence[Unit], reply: Sequence[Unit], first: int) -> bool:
+    """A doubled word inside a clause is an adverb ("我一定给您好好留着", "好好安排"); only at the start
+    of a clause, or after an interjection, is it a "好，好" backchannel."""
     doubled = len(phrase) >= 2 and len({u.text for u in phrase}) == 1
     if not doubled or first == 0 or reply[first - 1].clause != reply[first].clause:
         return False
-    return reply[first - 1].text in _ADVERBIAL_DOUBLE_AFTER_ZH
+    return reply[first - 1].text not in _INTERJECTIONS_ZH
 
 
 def _missing_units(phrase: Sequence[Unit], reply: Sequence[Unit]) -> int:

@@ -8,7 +8,7 @@ recogniser's homophones.
 Pattern syntax (a small subset of regular expressions, written in the reply's language):
 
     (a|b|c)    one of the alternatives            ?       the group before is optional
-                                                  *       (Chinese) the group before, any number of times
+                                                  *       the group before, any number of times
     ~          a short gap: up to 4 characters (zh) or 3 words (en) of anything
     …          a long gap: up to 12 characters (zh) or 8 words (en)
     ^  $       start / end of a clause (punctuation, or the start / end of the reply)
@@ -17,9 +17,9 @@ Pattern syntax (a small subset of regular expressions, written in the reply's la
     #          a number written in digits ("24", "3-5" is two numbers)
     word*      (English) any word starting with "word"
 
-Chinese is compared by sound, character by character (each Han character becomes its toneless,
-"fuzzy" pinyin syllable: zh/z, ch/c, sh/s, n/l, -ng/-n are not told apart), so "理解" matches a
-recogniser's "里解"; spaces and missing punctuation do not matter. English is compared word by
+Chinese is compared by sound, character by character (each Han character becomes its toneless
+pinyin syllable), so "理解" matches a recogniser's "里解"; spaces and missing punctuation do not
+matter. English is compared word by
 word with contractions expanded ("I'm" = "I am", "can't" = "can not"). A match right after a
 negation ("我不理解…", "I don't understand…") is refused, as for phrases.
 """
@@ -32,7 +32,7 @@ from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 
-from grading.text import Family, expand_english, family, fuzzy_syllable, is_han, tokenize
+from grading.text import Family, expand_english, family, is_han, tokenize
 
 SEP = "\u00a6"        # clause boundary in a key string ("¦")
 _ZH_GAP, _ZH_LONG_GAP = 4, 12
@@ -64,13 +64,15 @@ def _syllable_key(syllable: str) -> str:
 
 @lru_cache(maxsize=8192)
 def han_key(char: str) -> str:
-    """The key of one Han character: its default reading, toneless and fuzzy.
+    """The key of one Han character: its default reading, without tone.
 
     The default (context-free) reading is used on both sides, reply and pattern, so the same
-    character always gets the same key even when it has several readings.
+    character always gets the same key even when it has several readings. Not the phrase
+    matcher's fuzzy syllables: a recogniser's homophones share the whole syllable, and merging
+    n/l or zh/z as well made short constructions hear other words ("是你" as "失礼").
     """
     syllable = (lazy_pinyin(char) or [char])[0]
-    return _syllable_key(fuzzy_syllable(syllable))
+    return _syllable_key(syllable)
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def key_text(text: str, language: str) -> KeyText:
 
 # --- compiling patterns -------------------------------------------------------------------
 
-_EN_TOKEN = re.compile(r"\{[a-z_]+\}|[a-z0-9][a-z0-9'\-]*\*?|[()|?~…^$_#]|\s+", re.IGNORECASE)
+_EN_TOKEN = re.compile(r"\{[a-z_]+\}|[a-z0-9][a-z0-9'\-]*\*?|[()|?~…^$_#*]|\s+", re.IGNORECASE)
 # Gaps never swallow a negation: "I don't see why…" is not "I … see why…".
 _ZH_GAP_UNIT = None   # built lazily: the keys of 不 没 别 are excluded
 _EN_GAP_WORD = f"(?!(?:not|never|no|nothing|hardly) )[^ {SEP}]+ "
@@ -201,7 +203,7 @@ def _compile_en(pattern: str) -> str:
         position = match.end()
         if token.isspace():
             continue
-        if token in "()|?":
+        if token in "()|?*":
             out.append(token)
         elif token == "~":
             out.append(f"(?:{word}){{0,{_EN_GAP}}}")
@@ -246,8 +248,8 @@ _NEGATED_BEFORE_ZH = re.compile(
     r"(?:不|没有?|别|未能?|无法|甭|勿|并非|绝非|并不|不太)"
     r"(?:太|很|是|大|怎么|能|会|可能|够|曾|完全|一定|再|都|真|真的|特别|那么|这么|太能){0,3}$")
 _NEGATED_BEFORE_EN = re.compile(
-    r"(?:^|\s)(?:not|no|never|nobody|neither|nor|without|hardly|barely)"
-    r"(?:\s(?:really|quite|fully|entirely|completely|totally|truly|actually|even|ever|"
+    r"(?:^|\s)(?:not|no|never|nothing|nobody|neither|nor|without|hardly|barely)"
+    r"(?:\s(?:else|really|quite|fully|entirely|completely|totally|truly|actually|even|ever|"
     r"yet|always|exactly|be|been|so|too|very|much|able|to|going|gonna|see|get))*\s?$")
 _NEGATED_AFTER_ZH = re.compile(r"^(?:不|没)(?:了|到|来|动|懂|清|出|成|起|上|住|透|通|开)")
 

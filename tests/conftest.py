@@ -121,16 +121,25 @@ def korean_speech(tmp_path_factory):
     return speak
 
 
+@pytest.fixture(scope="session")
+def shipped_bundle(app):
+    """The shipped content tree, validated once per session (about a second each time: the
+    tree does not change while the tests run, and nothing writes to a bundle)."""
+    from app.content.services import load_bundle
+    with app.app_context():
+        return load_bundle()
+
+
 @pytest.fixture
-def content(app):
+def content(app, shipped_bundle):
     """The shipped content (courses/, exams/, roleplays/) synced into the test database.
 
     Function-scoped because every test empties the tables afterwards; synthesized audio is
     cached on disk for the whole session, so only the first sync pays for text-to-speech.
     """
-    from app.content.services import sync_content
+    from app.content.services import sync_bundle
     with app.app_context():
-        return sync_content()
+        return sync_bundle(shipped_bundle)
 
 
 @pytest.fixture(autouse=True)

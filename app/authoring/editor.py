@@ -17,7 +17,8 @@ from flask_babel import gettext as _
 
 from content_schema.models import OUTCOMES
 
-ITEM_FIELDS = ("id", "kind", "points", "use", "phrases", "elements", "explain_zh", "explain_en")
+ITEM_FIELDS = ("id", "kind", "points", "use", "judgement", "phrases", "elements", "patterns", "slots",
+               "explain_zh", "explain_en")
 QUESTION_TYPES = ("single", "multiple", "true_false", "ordering", "phrase_rewrite", "listen_type")
 SCENARIO_LANGUAGES = ("zh-CN", "en-US", "ko-KR")
 QUESTION_LANGUAGES = ("zh-CN", "en-US")
@@ -109,6 +110,10 @@ def _item_in(values: dict[str, str], prefix: str, item: dict) -> None:
     values[f"{prefix}-use"] = item.get("use") or ""
     values[f"{prefix}-phrases"] = "\n".join(item.get("phrases") or [])
     values[f"{prefix}-elements"] = "\n".join(" | ".join(group) for group in item.get("elements") or [])
+    values[f"{prefix}-judgement"] = item.get("judgement") or ""
+    values[f"{prefix}-patterns"] = "\n".join(item.get("patterns") or [])
+    values[f"{prefix}-slots"] = "\n".join(f"{name}: " + " | ".join(options)
+                                          for name, options in (item.get("slots") or {}).items())
     _ltext_in(values, f"{prefix}-explain", item.get("explanation"))
 
 
@@ -127,6 +132,19 @@ def _item_out(values: dict[str, str], prefix: str) -> dict:
     elements = [[part for part in _ALTERNATIVES.split(line) if part] for line in _lines(values.get(f"{prefix}-elements", ""))]
     if elements:
         item["elements"] = elements
+    judgement = values.get(f"{prefix}-judgement", "").strip()
+    if judgement:
+        item["judgement"] = judgement
+    patterns = _lines(values.get(f"{prefix}-patterns", ""))
+    if patterns:
+        item["patterns"] = patterns
+    slots: dict[str, list[str]] = {}
+    for line in _lines(values.get(f"{prefix}-slots", "")):
+        name, _sep, options = line.partition(":")
+        # A line without "name:" is passed through as it is, so validation can point at it.
+        slots[name.strip()] = [part for part in _ALTERNATIVES.split(options.strip()) if part] if _sep else []
+    if slots:
+        item["slots"] = slots
     explanation = _ltext_out(values, f"{prefix}-explain", optional=True)
     if explanation is not None:
         item["explanation"] = explanation
@@ -139,7 +157,7 @@ def _item_field(prefix: str, rest: tuple) -> str:
     head = rest[0]
     if head == "explanation":
         return f"{prefix}-explain_en" if rest[1:2] == ("en",) else f"{prefix}-explain_zh"
-    if head in ("id", "kind", "points", "use", "phrases", "elements"):
+    if head in ("id", "kind", "points", "use", "judgement", "phrases", "elements", "patterns", "slots"):
         return f"{prefix}-{head}"
     return prefix
 

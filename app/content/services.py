@@ -45,7 +45,11 @@ def load_bundle(root: str | Path | None = None) -> ContentBundle:
 
 
 def sync_content(root: str | Path | None = None) -> SyncReport:
-    bundle = load_bundle(root)
+    return sync_bundle(load_bundle(root))
+
+
+def sync_bundle(bundle: ContentBundle) -> SyncReport:
+    """Write an already validated bundle: every domain's syncer, in one transaction."""
     report = SyncReport(summary=bundle.summary())
     try:
         for _order, _name, syncer in current_app.extensions.get("academy_syncers", []):

@@ -35,11 +35,13 @@ class InvalidResponse(ValueError):
 
 # --- from content to stored question -----------------------------------------------
 
-def question_data(spec: Any, rubric: Sequence[RubricItem] = ()) -> dict[str, Any]:
-    """The stored form of a validated question spec; phrase_rewrite gets its resolved rubric."""
+def question_data(spec: Any, rubric: Sequence[RubricItem] = (), rules: Sequence[RubricItem] = ()) -> dict[str, Any]:
+    """The stored form of a validated question spec; phrase_rewrite gets its resolved rubric and the
+    forbidden catalogue checked on every rewrite."""
     data = spec.model_dump(mode="json")
     if data["type"] == "phrase_rewrite":
         data["rubric"] = [asdict(item) for item in rubric]
+        data["rules"] = [asdict(item) for item in rules]
     return data
 
 
@@ -180,7 +182,8 @@ def score(entry: Mapping[str, Any], response: Any, typing_seconds: float | None 
         correct = [item["id"] for item in entry["items"]]
         return QuestionResult(score_ordering(effective_ordering(entry, response), correct, entry["partial_credit"]))
     if kind == "phrase_rewrite":
-        grade = score_phrase_rewrite(response or "", rubric_items(entry), entry["language"])
+        grade = score_phrase_rewrite(response or "", rubric_items(entry), entry["language"],
+                                     rules=[item_from_dict(r) for r in entry.get("rules") or ()])
         items = [asdict(item) for item in grade.items]
         return QuestionResult(grade.fraction, {"items": items, "earned": grade.earned, "possible": grade.possible})
     if kind == "listen_type":

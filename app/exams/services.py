@@ -130,7 +130,7 @@ def _apply_exam(exam: Exam, item, position: int, counts: dict[str, int], cache_d
 
     rows = {question.question_id: question for question in exam.questions}
     for index, question in enumerate(spec.questions):
-        data = paper.question_data(question, item.rubrics.get(question.id, ()))
+        data = paper.question_data(question, item.rubrics.get(question.id, ()), item.rules.get(question.id, ()))
         checksum = paper.question_checksum(data)
         if question.type == "listen_type":
             data["audio"] = _synthesize_listen(item, question, cache_dir)

@@ -10,4 +10,7 @@ def init_app(app):
     from .views import bp
 
     app.register_blueprint(bp)
+    from ..roleplays.services import register_document_overlay
+    from .lessons import overlay
+    register_document_overlay(app, overlay)
     register_nav(app, NavItem("reviews.queue", _l("Reviews"), (Role.TRAINER,), "train"))

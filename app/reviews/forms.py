@@ -14,6 +14,14 @@ class OverrideForm(FlaskForm):
         Length(max=2000)])
 
 
+class LessonForm(FlaskForm):
+    """Teach the grader: the trainee's words from one reply, and what they should count as."""
+    turn_id = HiddenField(validators=[DataRequired()])
+    target = HiddenField(validators=[DataRequired(message=_l("Choose what the phrase should count as."))])
+    phrase = StringField(_l("The trainee's words"), validators=[
+        DataRequired(message=_l("Give the trainee's words to teach.")), Length(max=200)])
+
+
 class FlagForm(FlaskForm):
     reason = StringField(_l("Why (optional)"), validators=[Optional(), Length(max=500)])
 

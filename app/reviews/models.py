@@ -65,3 +65,26 @@ class ReviewFlag(db.Model):
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     flagger: Mapped[User | None] = relationship(foreign_keys=[flagged_by])
+
+
+class GraderLesson(db.Model):
+    """A trainer taught the grader from a review: the trainee's words become an accepted phrasing of
+    one rubric item of one node (an intent), or a forbidden phrasing (a forbidden item of the node, or
+    one of the scenario's rules checked on every reply). Every version of the scenario stored from
+    then on carries it (app.roleplays.services.register_document_overlay), content syncs included."""
+
+    __tablename__ = "grader_lessons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scenario_slug: Mapped[str] = mapped_column(String(63), index=True)
+    node_id: Mapped[str] = mapped_column(String(63))
+    target: Mapped[str] = mapped_column(String(127))   # "item:<id>" of the node, or "rule:<id>" of the scenario
+    kind: Mapped[str] = mapped_column(String(16))      # intent | forbidden
+    phrase: Mapped[str] = mapped_column(String(200))
+    attempt_id: Mapped[int] = mapped_column(index=True)
+    turn_id: Mapped[int]
+    version: Mapped[int | None]                        # the scenario version first published with it
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship()

@@ -8,7 +8,7 @@ latest override of each item applied, by app.roleplays.services.apply_overrides.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
@@ -170,6 +170,12 @@ def _ensure_review(attempt_id: int, reviewer: User) -> None:
         db.session.add(Review(attempt_id=attempt_id, reviewer_id=reviewer.id, created_at=utcnow()))
 
 
+def require_not_own(attempt: Attempt, reviewer: User) -> None:
+    """Separation of duties: a trainer who is also a learner never reviews their own call."""
+    if attempt.user_id == reviewer.id:
+        raise ReviewError(_l("This is your own call: another trainer has to review it."))
+
+
 def _finished(attempt_id: int) -> Attempt:
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
@@ -183,6 +189,7 @@ def override_item(attempt_id: int, turn_id: int | None, item_id: str, points: fl
                   reviewer: User) -> ItemOverride:
     """Set one item's points with a required comment; the attempt is re-scored and certification told."""
     attempt = _finished(attempt_id)
+    require_not_own(attempt, reviewer)
     comment = (comment or "").strip()
     if not comment:
         raise ReviewError(_l("A comment is required: say why the automatic verdict is wrong."))
@@ -220,7 +227,7 @@ def override_item(attempt_id: int, turn_id: int | None, item_id: str, points: fl
 def mark_reviewed(attempt_id: int, reviewer: User) -> None:
     """The trainer checked the automatic grade (what they did not override they agree with);
     the call's open flags are resolved."""
-    _finished(attempt_id)
+    require_not_own(_finished(attempt_id), reviewer)
     db.session.add(Review(attempt_id=attempt_id, reviewer_id=reviewer.id, created_at=utcnow()))
     _resolve_open_flags(attempt_id, reviewer)
     db.session.commit()
@@ -332,6 +339,19 @@ def notes_for_report(report: dict) -> list[Note]:
 
 # --- agreement ----------------------------------------------------------------------------------------
 
+MAX_EXAMPLES = 3
+
+
+@dataclass
+class Example:
+    """A disagreement: what the trainee said, and why the trainer changed the verdict."""
+    attempt_id: int
+    words: str
+    comment: str
+    raised: bool          # the trainer gave more than the grader
+    at: object
+
+
 @dataclass
 class RuleAgreement:
     rule: str
@@ -340,6 +360,7 @@ class RuleAgreement:
     overridden: int = 0   # ... whose points a trainer changed
     raised: int = 0       # trainer awarded more than the grader
     lowered: int = 0
+    examples: list = field(default_factory=list)   # up to MAX_EXAMPLES disagreements, newest first
 
     @property
     def agreement(self) -> float:
@@ -366,5 +387,10 @@ def agreement(language: str = "zh-CN") -> tuple[list[RuleAgreement], int]:
                     row.raised += 1
                 else:
                     row.lowered += 1
+                row.examples.append(Example(attempt.id, turn.transcript if turn else "", override.comment,
+                                            override.points_after > float(item["points_awarded"]),
+                                            override.created_at))
+    for row in rules.values():
+        row.examples = sorted(row.examples, key=lambda e: e.at, reverse=True)[:MAX_EXAMPLES]
     ordered = sorted(rules.values(), key=lambda r: (r.agreement, -r.overridden, -r.reviewed, r.rule))
     return ordered, len(attempts)

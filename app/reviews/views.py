@@ -8,7 +8,8 @@ from ..core.i18n import content_language
 from ..extensions import db
 from ..roleplays.models import Attempt
 from . import services
-from .forms import ActionForm, FlagForm, OverrideForm
+from . import lessons
+from .forms import ActionForm, FlagForm, LessonForm, OverrideForm
 from .models import ReviewFlag
 
 bp = Blueprint("reviews", __name__, template_folder="templates")
@@ -42,9 +43,16 @@ def queue():
 @bp.route("/reviews/attempts/<int:attempt_id>")
 @allow(Role.TRAINER)
 def attempt(attempt_id: int):
-    _attempt_or_404(attempt_id)
+    attempt = _attempt_or_404(attempt_id)
     report = services.review_page(attempt_id, content_language())
-    return render_template("reviews/attempt.html", report=report, form=ActionForm())
+    doc = services.roleplays.doc_of(attempt)
+    current = services.roleplays.get_scenario(attempt.version.slug)
+    teachable = current is not None and current.current_version is not None and attempt.user_id != current_user.id
+    current_doc = services.roleplays.ScenarioDoc(current.current_version.spec) if teachable else doc
+    lesson_targets = {turn["id"]: lessons.targets(current_doc, turn["node_id"], content_language())
+                      for turn in report["turns"] if teachable and turn["node_id"] in current_doc.nodes}
+    return render_template("reviews/attempt.html", report=report, form=ActionForm(),
+                           lesson_targets=lesson_targets, own=attempt.user_id == current_user.id)
 
 
 @bp.route("/reviews/attempts/<int:attempt_id>/override", methods=["POST"])
@@ -65,6 +73,51 @@ def override(attempt_id: int):
         flash(str(exc), "error")
     else:
         flash(_("The item's points were changed and the call was re-scored."), "success")
+    return redirect(url_for(".attempt", attempt_id=attempt_id))
+
+
+def _lesson_form_or_back(attempt_id: int) -> LessonForm | None:
+    form = LessonForm()
+    if form.validate_on_submit() and (form.turn_id.data or "").isdigit():
+        return form
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")
+    return None
+
+
+@bp.route("/reviews/attempts/<int:attempt_id>/lesson/preview", methods=["POST"])
+@allow(Role.TRAINER)
+def lesson_preview(attempt_id: int):
+    """What a lesson would change on the development set; nothing is stored until it is confirmed."""
+    _attempt_or_404(attempt_id)
+    form = _lesson_form_or_back(attempt_id)
+    if form is None:
+        return redirect(url_for(".attempt", attempt_id=attempt_id))
+    try:
+        seen = lessons.preview(attempt_id, int(form.turn_id.data), form.target.data, form.phrase.data,
+                               current_user, content_language())
+    except services.ReviewError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".attempt", attempt_id=attempt_id))
+    return render_template("reviews/lesson_preview.html", preview=seen, form=LessonForm(
+        turn_id=str(seen.turn_id), target=seen.target.key, phrase=seen.phrase))
+
+
+@bp.route("/reviews/attempts/<int:attempt_id>/lesson", methods=["POST"])
+@allow(Role.TRAINER)
+def lesson(attempt_id: int):
+    _attempt_or_404(attempt_id)
+    form = _lesson_form_or_back(attempt_id)
+    if form is not None:
+        try:
+            taught = lessons.teach(attempt_id, int(form.turn_id.data), form.target.data, form.phrase.data,
+                                   current_user, content_language())
+        except services.ReviewError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("The grader learned the phrase: version %(n)s of the scenario is now in use.",
+                    n=taught.version), "success")
     return redirect(url_for(".attempt", attempt_id=attempt_id))
 
 

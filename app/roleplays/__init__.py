@@ -13,3 +13,14 @@ def init_app(app):
     app.cli.add_command(roleplay_cli)
     register_nav(app, NavItem("roleplays.index", _l("Role-plays"), (Role.LEARNER,), "learn"))
     register_syncer(app, order=30, name="roleplays", syncer=services.sync_roleplays)
+
+    def rule_label(item):
+        """{{ item|rule_label }} or {{ 'intent:apologise'|rule_label }}: never an internal rule name."""
+        from ..core.i18n import content_language
+        return services.label_of(item, content_language())
+    app.add_template_filter(rule_label)
+
+    def reply_percent(fraction) -> int:
+        """A reply's share as the call screen shows it (drill.js: Math.round), so both agree."""
+        return int(float(fraction) * 100 + 0.5)
+    app.add_template_filter(reply_percent)

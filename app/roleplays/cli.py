@@ -28,12 +28,19 @@ def score_command(scenario, node, text, ui_language, root):
 
 @roleplay_cli.command("regrade")
 @click.argument("attempt_id", type=int)
-def regrade_command(attempt_id):
-    """Grade the replies of ATTEMPT_ID that are still waiting (saved but not graded)."""
+@click.option("--rescore", is_flag=True,
+              help="Also grade the finished replies again with today's grader (same scenario version, same path).")
+def regrade_command(attempt_id, rescore):
+    """Grade the replies of ATTEMPT_ID that are still waiting (saved but not graded); with --rescore,
+    grade a finished call's replies again."""
     try:
         attempt = services.regrade_attempt(attempt_id)
+        if rescore and attempt is not None:
+            attempt = services.rescore_attempt(attempt_id)
     except services.GradingFailed as exc:
         raise click.ClickException(f"turn {exc.turn_id} still cannot be graded: {exc.message}") from None
+    except services.RoleplayError as exc:
+        raise click.ClickException(exc.message) from None
     if attempt is None:
         raise click.ClickException(f"no attempt {attempt_id}")
     click.echo(services.dumps({"attempt_id": attempt.id, "status": attempt.status, "ending": attempt.ending,

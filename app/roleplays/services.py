@@ -11,7 +11,7 @@ import json
 import os
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -139,21 +139,54 @@ def synthesize_lines(scenarios: Iterable[ContentScenario], cache_dir: Path) -> d
     return audio
 
 
+# --- document overlays: what other domains add to every stored version ---------------------
+
+DocumentOverlay = Callable[[str, dict], dict]
+
+
+def register_document_overlay(app, overlay: DocumentOverlay) -> None:
+    """A domain that adds to scenario documents (reviews: lessons trainers taught the grader) registers
+    here, so every version stored from content files, the browser or a lesson carries the addition."""
+    app.extensions.setdefault("roleplay_document_overlays", []).append(overlay)
+
+
+def _overlaid(slug: str, document: dict) -> dict:
+    for overlay in current_app.extensions.get("roleplay_document_overlays", []):
+        document = overlay(slug, document)
+    return document
+
+
 def _store_version(row: Scenario, content: ContentScenario, audio: dict[str, str], now: datetime, report=None,
                    *, author_id: int | None = None) -> ScenarioVersion:
     """Make `content` the scenario's current version: a new immutable version when what grades
     changed, else the latest one (with refreshed audio names). Shared by the sync and publish_version."""
+    return _store_document(row, scenario_document(content), content.source_file, audio, now, report,
+                           author_id=author_id)
+
+
+def republish(slug: str, *, author_id: int | None = None) -> ScenarioVersion | None:
+    """Store the current version again with today's overlays (a new version when they changed what
+    grades); its audio is reused. The caller commits."""
+    row = db.session.scalar(select(Scenario).where(Scenario.slug == slug))
+    if row is None or row.current_version is None:
+        return None
+    current = row.current_version
+    return _store_document(row, json.loads(json.dumps(current.spec)), current.source_file, dict(current.audio or {}),
+                           utcnow(), author_id=author_id)
+
+
+def _store_document(row: Scenario, document: dict, source_file: str, audio: dict[str, str], now: datetime,
+                    report=None, *, author_id: int | None = None) -> ScenarioVersion:
     slug = row.slug
-    document = scenario_document(content)
+    document = _overlaid(slug, document)
     checksum = document_checksum(document)
     latest = db.session.scalar(select(ScenarioVersion).where(ScenarioVersion.scenario_id == row.id)
                                .order_by(ScenarioVersion.version.desc()).limit(1))
     if latest is None or latest.checksum != checksum:
-        spec = content.spec
         version = ScenarioVersion(
             scenario_id=row.id, slug=slug, version=(latest.version + 1) if latest else 1, checksum=checksum,
-            source_file=content.source_file, language=spec.language, difficulty=spec.difficulty,
-            pass_mark=float(spec.pass_mark), title=dict(spec.title), spec=document,
+            source_file=source_file, language=document["language"], difficulty=int(document["difficulty"]),
+            pass_mark=float(document["pass_mark"]), title=dict(document["title"]), spec=document,
             audio=dict(audio), author_id=author_id, created_at=now)
         db.session.add(version)
         db.session.flush()
@@ -223,6 +256,25 @@ def content_library():
         _library_cache.clear()
         _library_cache[key] = library
     return _library_cache[key]
+
+
+def label_of(item: dict | str, ui_language: str) -> str:
+    """What people read for a rule: an item's own label, the call and delivery rules' names, the
+    library entry's label for `intent:x` / `forbidden:x`, else a readable form of the id."""
+    data = {"rule": item} if isinstance(item, str) else item
+    rule = str(data.get("rule", ""))
+    if not data.get("label") and ":" in rule:
+        kind, _, name = rule.partition(":")
+        try:
+            library = content_library()
+        except ContentValidationError:   # a broken library file must not break every report
+            library = None
+        entries = (library.intents if kind == "intent" else library.forbidden if kind == "forbidden" else {}) \
+            if library is not None else {}
+        if name in entries and entries[name].label:
+            return pick(entries[name].label, ui_language)
+        data = {**data, "item_id": data.get("item_id") or name}
+    return rule_label(data, ui_language)
 
 
 def publish_version(slug: str, spec_yaml_text: str, *, source: str = "web",
@@ -637,6 +689,14 @@ def broke_rules(turn: Turn) -> bool:
 
 
 def _finish(attempt: Attempt, ending: str, doc: ScenarioDoc, last_turn: Turn) -> None:
+    _score_call(attempt, doc, last_turn)
+    attempt.ending = ending
+    attempt.status = ENDED
+    attempt.finished_at = utcnow()
+
+
+def _score_call(attempt: Attempt, doc: ScenarioDoc, last_turn: Turn | None = None) -> None:
+    """The call's points, score and verdict from its graded replies and call rules."""
     attempt.call_items = list(attempt.call_items or [])
     turns = [t for t in attempt.turns if t.status == GRADED or t is last_turn]
     earned = sum(t.earned or 0.0 for t in turns) + sum(i["points_awarded"] for i in attempt.call_items)
@@ -645,9 +705,6 @@ def _finish(attempt: Attempt, ending: str, doc: ScenarioDoc, last_turn: Turn) ->
     attempt.score = percent(earned, possible)
     # Staying within the rules is asked of every reply: one forbidden behaviour fails the call.
     attempt.passed = is_passed(attempt.score, float(doc.pass_mark)) and not any(broke_rules(t) for t in turns)
-    attempt.ending = ending
-    attempt.status = ENDED
-    attempt.finished_at = utcnow()
 
 
 def regrade_attempt(attempt_id: int) -> Attempt | None:
@@ -671,6 +728,42 @@ def regrade_attempt(attempt_id: int) -> Attempt | None:
         grade_turn(turn_id)
     db.session.expire_all()
     return db.session.get(Attempt, attempt_id)
+
+
+def rescore_attempt(attempt_id: int) -> Attempt | None:
+    """Grade the finished replies of an attempt again with today's grader, on the scenario version the
+    attempt was taken on (past attempts keep their grade until someone asks for this).
+
+    What was said and the path the call took stay as they were (the customer's reactions happened);
+    each reply's items, judgements, tips and points are graded again, and the call's score and
+    pass/fail recomputed from them. Trainers' overrides stay in the reviews log; re-apply them there.
+    """
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        return None
+    if attempt.status != ENDED:
+        raise RoleplayError("Only a finished call can be re-scored.", code="not_ended")
+    doc = doc_of(attempt)
+    phrasebook = current_phrasebook()
+    for turn in attempt.turns:
+        if turn.status != GRADED or turn.node_id not in doc.nodes:
+            continue
+        context = turn_context(doc, turn.node_id, turn.transcript or "", phrasebook)
+        if turn.mode == "voice" and turn.metrics:
+            context.metrics, context.baseline = turn.metrics, _baseline_metrics(attempt, turn)
+        grade = grade_reply_turn(context, first_turn=turn.seq == 1)
+        closing = [i for i in turn.items or [] if i.get("rule") == "call:closing"]
+        turn.items = [asdict(r) for r in grade.items] + closing
+        turn.delivery = [asdict(d) for d in grade.delivery]
+        turn.tips, turn.habitual = {ui: list(t) for ui, t in grade.tips.items()}, grade.habitual
+        turn.score_fraction = round(grade.fraction, 4)
+        turn.earned = grade.earned + sum(i["points_awarded"] for i in closing)
+        turn.possible = grade.possible + sum(i["points_possible"] for i in closing)
+    _score_call(attempt, doc)
+    db.session.commit()
+    events.roleplay_attempt_graded.send(attempt.user_id, attempt_id=attempt.id, scenario_slug=attempt.version.slug,
+                                        passed=bool(attempt.passed), score=attempt.score)
+    return attempt
 
 
 def apply_overrides(attempt_id: int, overrides: dict[tuple[int | None, str], float]) -> Attempt:
@@ -757,7 +850,7 @@ def attempt_for_user(attempt_id: int, user) -> Attempt | None:
 def item_view(item: dict, ui_language: str) -> dict:
     """An ItemResult-shaped dict for the API/templates, explanation in the UI language."""
     return {"item_id": item["item_id"], "rule": item["rule"], "kind": item.get("kind", "intent"),
-            "label": rule_label(item, ui_language), "judgement": item.get("judgement") or "",
+            "label": label_of(item, ui_language), "judgement": item.get("judgement") or "",
             "points_possible": item["points_possible"], "points_awarded": item["points_awarded"],
             "matched": item["matched"], "evidence": [pick(e, ui_language) for e in item.get("evidence") or []],
             "explanation": pick(item.get("explanation"), ui_language)}
@@ -867,25 +960,31 @@ def score_trend(attempts: list[Attempt], *, width: int = 600, height: int = 200,
 
 
 def weakest_items(user_id: int, ui_language: str = "zh-CN", limit: int = 5) -> list[dict]:
-    """Rubric rules with the lowest share of points earned over the user's graded replies.
+    """What the trainee most often falls short on over their graded replies, weakest first: the
+    three judgements (how often each held), and call and delivery rules (share of points).
 
-    Intents (and call/delivery rules) earn their share of points; a forbidden item's share is
-    how often it was avoided.
+    Judgements, not rubric items: an apology not given because the trainee acknowledged the
+    feeling instead is an alternative, not a weakness.
     """
     turns = db.session.scalars(select(Turn).join(Attempt).where(Attempt.user_id == user_id,
                                                                 Turn.status == GRADED)).all()
     totals: dict[str, dict] = {}
+
+    def add(rule: str, earned: float, possible: float, explanation) -> None:
+        entry = totals.setdefault(rule, {"rule": rule, "earned": 0.0, "possible": 0.0, "count": 0,
+                                         "explanation": explanation or {}})
+        entry["count"] += 1
+        entry["earned"] += earned
+        entry["possible"] += possible
+
     for turn in turns:
+        judgements = score_items(turn.items or [], turn.delivery or [])[2]
+        for name, judgement in judgements.items():
+            if judgement.applies:
+                add(f"judgement:{name}", 1.0 if judgement.held else 0.0, 1.0, None)
         for item in list(turn.items or []) + list(turn.delivery or []):
-            entry = totals.setdefault(item["rule"], {"rule": item["rule"], "earned": 0.0, "possible": 0.0,
-                                                     "count": 0, "explanation": item.get("explanation") or {}})
-            entry["count"] += 1
-            if item.get("kind") == "forbidden":
-                entry["possible"] += 1
-                entry["earned"] += 0 if item["matched"] else 1
-            else:
-                entry["possible"] += item["points_possible"]
-                entry["earned"] += item["points_awarded"]
+            if str(item["rule"]).startswith(("call:", "delivery:")):
+                add(item["rule"], item["points_awarded"], item["points_possible"], item.get("explanation"))
     rows = []
     for entry in totals.values():
         if entry["possible"] <= 0:

@@ -316,8 +316,8 @@ def api_turns(attempt_id: int):
 def _turn_result(turn: Turn, attempt: Attempt, state: dict) -> dict:
     """A graded reply's feedback and the call's state after it."""
     view = services.turn_view(turn, content_language())
-    payload = {key: view[key] for key in ("id", "transcript", "score_fraction", "items", "tips", "habitual",
-                                          "delivery", "mode", "status")}
+    payload = {key: view[key] for key in ("id", "transcript", "score_fraction", "items", "judgements", "passed",
+                                          "tips", "habitual", "delivery", "mode", "status")}
     return {"turn": payload, "outcome": turn.outcome, "anger": attempt.anger, "state": state}
 
 

@@ -405,13 +405,15 @@
       var forbidden = isForbidden(item);
       var good = forbidden ? !item.matched : item.matched;
       var li = document.createElement("li");
-      li.className = good ? "ok" : "bad";
+      // Another item of the same judgement was met: this one was an alternative, not a miss.
+      li.className = good ? "ok" : (item.alternative ? "alt" : "bad");
       li.setAttribute("data-item-id", item.item_id);
-      li.appendChild(badge(forbidden ? (good ? t("avoided") : t("said_forbidden")) : (good ? t("met") : t("missed")),
-                           good ? "ok" : "bad"));
+      li.appendChild(badge(forbidden ? (good ? t("avoided") : t("said_forbidden"))
+                           : (good ? t("met") : (item.alternative ? t("not_needed") : t("missed"))),
+                           good ? "ok" : (item.alternative ? "" : "bad")));
       var label = document.createElement("span");
       label.className = "drill-item-label";
-      label.textContent = localText(item.explanation) || item.item_id;
+      label.textContent = item.label || localText(item.explanation) || item.item_id;
       li.appendChild(label);
       var pts = document.createElement("span");
       pts.className = "drill-item-points";
@@ -437,6 +439,26 @@
     box.appendChild(ul);
   }
 
+  // The QA lead's verdict on the reply: the three judgements, each with the words behind it.
+  function renderJudgements(box, turn) {
+    var judgements = (turn.judgements || []).filter(function (j) { return j.applies; });
+    if (!judgements.length) return;
+    var verdict = document.createElement("p");
+    verdict.className = "drill-verdict";
+    verdict.appendChild(badge(turn.passed ? t("reply_passed") : t("reply_not_passed"), turn.passed ? "ok" : "bad"));
+    box.appendChild(verdict);
+    var ul = list("drill-judgements");
+    judgements.forEach(function (j) {
+      var li = document.createElement("li");
+      li.className = j.held ? "ok" : "bad";
+      li.setAttribute("data-judgement", j.name);
+      li.appendChild(badge(j.held ? "✓" : "✗", j.held ? "ok" : "bad"));
+      li.appendChild(document.createTextNode(" " + j.label));
+      ul.appendChild(li);
+    });
+    box.appendChild(ul);
+  }
+
   function renderFeedback(data) {
     var turn = data.turn || {};
     var box = el.feedback;
@@ -453,6 +475,7 @@
       box.appendChild(outcome);
     }
 
+    renderJudgements(box, turn);
     renderItems(box, t("items"), "drill-items", turn.items || []);
     var tips = (turn.tips || []).map(localText).filter(Boolean);
     if (tips.length) {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from app.roleplays.scenario import ScenarioDoc
 from tests.app.roleplays.conftest import good_reply as rubric_reply, scenario_doc  # noqa: F401
 from tests.conftest import sync_with_korean  # noqa: F401
@@ -14,6 +16,26 @@ def good_reply(doc: ScenarioDoc, node_id: str, *, first: bool) -> str:
     reply ends the call."""
     ends_call = doc.nodes[node_id].next.get("deescalate", "").startswith("end:")
     return rubric_reply(doc, node_id, greeting=first, closing=ends_call)
+
+
+IN_CALL = "#drill[data-phase=customer], #drill[data-phase=reply]"
+
+
+def play_typed_call(page, reply_for, *, limit: int = 8) -> int:
+    """Answer the ringing call screen and type `reply_for(node_id, first)` to every customer line until the
+    call ends; the number of replies given."""
+    page.locator("#drill-answer").click()
+    page.wait_for_selector(IN_CALL)
+    replies = 0
+    while not page.locator("#drill-ended").is_visible():
+        assert replies < limit, "the call should have ended"
+        node_id = page.get_attribute("#drill-customer", "data-node-id")
+        page.fill("#drill-text", reply_for(node_id, replies == 0))
+        page.press("#drill-text", "Enter")
+        replies += 1
+        expect(page.locator("#drill-log li.drill-log-agent")).to_have_count(replies)
+        page.wait_for_selector(f"{IN_CALL}, #drill[data-phase=ended]")
+    return replies
 
 
 def korean_mic_wav(folder: Path, text: str) -> Path:

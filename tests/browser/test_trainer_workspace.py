@@ -13,13 +13,13 @@ from app.authoring.starters import STARTER_SCENARIO
 from app.extensions import db
 from app.reviews.models import ItemOverride
 from app.roleplays.models import Attempt
+from app.roleplays.scenario import ScenarioDoc
 from tests.browser.conftest import log_in, media_duration
-from tests.browser.drill_helpers import good_reply, scenario_doc
+from tests.browser.drill_helpers import good_reply, play_typed_call, scenario_doc
 from tests.conftest import TEST_PASSWORD
 
 SLUG = "browser-parcel-journey"
 TITLE = "快递迟迟未到（培训师新写）"
-IN_CALL = "#drill[data-phase=customer], #drill[data-phase=reply]"
 TYPED_WAIT_MS = 30000
 COMMENT = "录音里先道歉再共情，顺序不对：这一项只给一半分。<script>alert(1)</script>"
 
@@ -77,17 +77,7 @@ def test_author_publish_assign_run_review_and_learner_sees_comment(browser, live
         agent.check("input[name=mode][value=typed]")
         agent.click("form[action$='/start'] button[type=submit]")
         expect(agent.locator("#drill-ringing")).to_be_visible()
-        agent.tap("#drill-answer")
-        agent.wait_for_selector(IN_CALL)
-        replies = 0
-        while not agent.locator("#drill-ended").is_visible():
-            assert replies < 8, "the call should have ended"
-            node_id = agent.get_attribute("#drill-customer", "data-node-id")
-            agent.fill("#drill-text", good_reply(doc, node_id, first=replies == 0))
-            agent.press("#drill-text", "Enter")
-            replies += 1
-            expect(agent.locator("#drill-log li.drill-log-agent")).to_have_count(replies)
-            agent.wait_for_selector(f"{IN_CALL}, #drill[data-phase=ended]")
+        play_typed_call(agent, lambda node_id, first: good_reply(doc, node_id, first=first))
         agent.click("#drill-report")
         agent.wait_for_load_state("networkidle")
         assert agent.locator("#rp-score").inner_text() == "100%"
@@ -99,7 +89,9 @@ def test_author_publish_assign_run_review_and_learner_sees_comment(browser, live
             # The attempt was taken on the version the trainer published.
             assert (attempt.scenario.slug, attempt.version.version) == (SLUG, 1)
             attempt_id, first_turn = attempt.id, attempt.turns[0].id
-            ack = next(i for i in attempt.turns[0].items if i["item_id"] == "ack")
+            # The trainer hears blame in the tone that the words did not show: the reply broke the rules.
+            blamed = -next(item.points for item in ScenarioDoc(attempt.version.spec).nodes["opening"].rubric
+                           if item.id == "no-blame")
 
         # --- the trainer sees it done, opens the review queue and overrides one item with a comment
         coach.goto(f"{live_server}/assignments")
@@ -109,16 +101,16 @@ def test_author_publish_assign_run_review_and_learner_sees_comment(browser, live
         row = coach.locator(f"#review-queue tr[data-attempt-id='{attempt_id}']")
         row.locator("a.button").click()
         assert coach.locator("#rv-score").inner_text() == "100%"
-        entry = coach.locator(f"#turn-{first_turn} li[data-item-id=ack]")
+        entry = coach.locator(f"#turn-{first_turn} li[data-item-id=no-blame]")
         entry.locator("summary").click()
-        entry.locator("input[name=points]").fill(str(ack["points_awarded"] / 2))
+        entry.locator("input[name=points]").fill(f"{blamed:g}")
         entry.locator("textarea[name=comment]").fill(COMMENT)
         entry.locator("button[type=submit]").click()
         coach.wait_for_load_state("networkidle")
         expect(coach.locator(".flash-success")).to_be_visible()
         new_score = coach.locator("#rv-score").inner_text()
         assert new_score != "100%" and float(new_score.rstrip("%")) < 100
-        expect(coach.locator(f"#turn-{first_turn} li[data-item-id=ack].rv-overridden")).to_be_visible()
+        expect(coach.locator(f"#turn-{first_turn} li[data-item-id=no-blame].rv-overridden")).to_be_visible()
         assert COMMENT in coach.locator("#rv-log").inner_text()
 
         # --- the learner sees the trainer's comment and the new score on the report
@@ -130,8 +122,8 @@ def test_author_publish_assign_run_review_and_learner_sees_comment(browser, live
         assert agent.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
         with app.app_context():
             (override,) = db.session.scalars(select(ItemOverride)).all()
-            assert (override.item_id, override.turn_id, override.points_after) == ("ack", first_turn,
-                                                                                  ack["points_awarded"] / 2)
+            assert (override.item_id, override.turn_id, override.points_after) == ("no-blame", first_turn, blamed)
+            assert db.session.get(Attempt, attempt_id).passed is False   # a broken rule fails the call
     finally:
         trainer_ctx.close()
         learner_ctx.close()

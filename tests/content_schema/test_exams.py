@@ -96,7 +96,7 @@ def test_rubric_item_rules(tree):
               "- {id: no-you, kind: forbidden, points: 1, elements: [[你]]}")
     assert tree.errors() == [
         f'{QUIZ}:50: questions[4].rubric[0]: rubric item "polite-wait" has nothing to match '
-        "(expected phrases, elements, or use: <library entry>)",
+        "(expected phrases, elements, patterns, or use: <library entry>)",
         f'{QUIZ}:52: questions[4].rubric[2]: forbidden item "no-you" has elements (expected phrases only: a '
         "forbidden item triggers when any phrase matches)",
     ]

@@ -120,8 +120,8 @@ def test_library_and_phrasebook_shapes(tree):
     tree.edit("roleplays/_phrasebook.yaml", "  - id: hold-on", "  - id: wait-a-moment")
     tree.edit("roleplays/_phrasebook.yaml", 'habitual: ["hold on"]', "habitual: hold on")
     assert tree.errors() == [
-        f"{LIBRARY}:21: intents.confirm_details.zh-CN: nothing to match (expected phrases and/or elements)",
-        f'{LIBRARY}:22: intents.confirm_details: unknown key "fr-FR" (expected one of: explanation, zh-CN, en-US, ko-KR)',
+        f"{LIBRARY}:21: intents.confirm_details.zh-CN: nothing to match (expected phrases, elements and/or patterns)",
+        f'{LIBRARY}:22: intents.confirm_details: unknown key "fr-FR" (expected one of: label, judgement, explanation, zh-CN, en-US, ko-KR)',
         "roleplays/_phrasebook.yaml:9: pairs[1].habitual: Input should be a valid list (got 'hold on')",
     ]
     tree.edit("roleplays/_phrasebook.yaml", "habitual: hold on", 'habitual: ["hold on"]')

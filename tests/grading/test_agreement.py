@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from bench.grading import agreement, grade_rows, load_rows, scenario_rubrics
+from bench.grading import scenario_rubrics
+from grading.agreement import agreement, grade_rows, load_rows
 from grading.pipeline import TurnContext, grade_turn
 
 # Committed floors (kappa), clean and noisy, per language; no adversarial reply may pass.
-# Measured when committed: clean 0.938 / 0.938, noisy 0.899 / 0.938 (zh-CN / en-US).
-FLOORS = {("clean", "zh-CN"): 0.90, ("clean", "en-US"): 0.90, ("noisy", "zh-CN"): 0.85, ("noisy", "en-US"): 0.90}
+# Measured when committed (zh-CN / en-US): development set clean 0.966 / 0.969, noisy 0.933 / 0.969;
+# held-out set (other labellers, never tuned on) 0.809 / 0.871.
+FLOORS = {("clean", "zh-CN"): 0.95, ("clean", "en-US"): 0.95, ("noisy", "zh-CN"): 0.90, ("noisy", "en-US"): 0.95,
+          ("holdout", "zh-CN"): 0.78, ("holdout", "en-US"): 0.84}
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +24,10 @@ def rubrics():
     return scenario_rubrics()
 
 
-@pytest.mark.parametrize("name", ["clean", "noisy"])
+@pytest.mark.parametrize("name", ["clean", "noisy", "holdout"])
 def test_agreement_with_blind_labels_stays_above_the_floor(rubrics, name):
     verdicts = grade_rows(load_rows(name), rubrics)
-    assert len(verdicts) >= 400
+    assert len(verdicts) >= (400 if name != "holdout" else 200)
     for language in ("zh-CN", "en-US"):
         result = agreement([v for v in verdicts if v.row["language"] == language])
         assert result.kappa >= FLOORS[(name, language)], (name, language, result)
@@ -32,8 +35,8 @@ def test_agreement_with_blind_labels_stays_above_the_floor(rubrics, name):
     assert adversarial.adversarial_passed <= MAX_ADVERSARIAL_PASSED[name], adversarial
 
 
-# One English adversarial reply still passes in each set (see bench/grading.py --show); the goal is none.
-MAX_ADVERSARIAL_PASSED = {"clean": 1, "noisy": 1}
+# No adversarial reply of the development set passes; two of the held-out set still do (bench/grading.py --show).
+MAX_ADVERSARIAL_PASSED = {"clean": 0, "noisy": 0, "holdout": 2}
 
 PROBES = [
     # (scenario, node, reply, passes) — the probe replies.

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from grading.matching import find_any, find_phrase
+from grading.patterns import compile_pattern
 from grading.rubric import RubricItem, evaluate_item, load_phrasebook
 
 ROLEPLAYS = Path(__file__).resolve().parents[2] / "roleplays"
@@ -17,7 +18,8 @@ REQUIRED_INTENTS = ["greeting", "closing", "acknowledge_feeling", "apologise", "
 REQUIRED_FORBIDDEN = ["blame_caller", "you_must", "cite_policy", "cannot_help", "hollow_listening",
                       "demand_apology", "blame_other_department"]
 KOREAN_INTENTS = ["greeting", "closing", "thank_patience", "apologise"]
-ENTRY_KEYS = {"explanation", "zh-CN", "en-US", "ko-KR"}
+ENTRY_KEYS = {"label", "judgement", "explanation", "zh-CN", "en-US", "ko-KR"}
+CALL_RULE_INTENTS = {"greeting", "closing"}   # judged per call, not as one of a reply's judgements
 
 
 def entries():
@@ -47,17 +49,29 @@ def test_library_has_exactly_the_two_sections():
 def test_every_entry_is_complete(section, key, entry):
     assert set(entry) <= ENTRY_KEYS
     assert entry["explanation"]["zh-CN"].strip() and entry["explanation"]["en"].strip()
-    zh, en = entry["zh-CN"], entry["en-US"]
-    assert 5 <= len(zh["phrases"]) <= 10
-    assert 3 <= len(en["phrases"]) <= 8
-    for block in (zh, en, entry.get("ko-KR") or {"phrases": ["-"]}):
-        assert set(block) <= {"phrases", "elements"}
-        assert block["phrases"] and all(isinstance(p, str) and p.strip() for p in block["phrases"])
-        assert len(set(block["phrases"])) == len(block["phrases"])
+    assert entry["label"]["zh-CN"].strip() and entry["label"]["en"].strip()   # reports never show the key
+    if section == "intents" and key not in CALL_RULE_INTENTS:
+        assert entry["judgement"] in ("responds", "advances")
+    if section == "forbidden":
+        assert "judgement" not in entry   # a forbidden entry always counts against the rules
+    for language in ("zh-CN", "en-US"):
+        block = entry[language]
+        # Constructions carry the meaning; phrases stay as worked examples where there are any.
+        assert block.get("patterns") or block.get("phrases"), (key, language)
+    for language in ("zh-CN", "en-US", "ko-KR"):
+        block = entry.get(language)
+        if block is None:
+            continue
+        assert set(block) <= {"phrases", "elements", "patterns", "slots"}
+        phrases = block.get("phrases", [])
+        assert all(isinstance(p, str) and p.strip() for p in phrases)
+        assert len(set(phrases)) == len(phrases)
         for group in block.get("elements", []):
             assert group and all(isinstance(a, str) and a.strip() for a in group)
-    if section == "forbidden":
-        assert "elements" not in zh and "elements" not in en   # forbidden sets match on phrases only
+        for pattern in block.get("patterns", []):
+            compile_pattern(pattern, language, block.get("slots"))   # raises PatternError when malformed
+        if section == "forbidden":
+            assert "elements" not in block   # forbidden sets match on phrases and constructions only
 
 
 @pytest.mark.parametrize("key", KOREAN_INTENTS)
@@ -77,13 +91,35 @@ def test_hollow_listening_library_set_catches_the_handbook_examples():
     assert find_any("对 对 对 然后呢", phrases, "zh-CN") is not None
 
 
+def _library_item(section: str, key: str, language: str) -> RubricItem:
+    block = LIBRARY[section][key][language]
+    return RubricItem(key, "intent" if section == "intents" else "forbidden", 1,
+                      phrases=tuple(block.get("phrases", ())), patterns=tuple(block.get("patterns", ())),
+                      slots={k: tuple(v) for k, v in (block.get("slots") or {}).items()})
+
+
 def test_intent_phrasings_never_trigger_a_forbidden_set():
+    """Every worked example of a good intent is clean under the whole forbidden catalogue,
+    constructions included (they are checked on every reply)."""
     for language in ("zh-CN", "en-US"):
-        forbidden = {k: v[language]["phrases"] for k, v in LIBRARY["forbidden"].items()}
+        forbidden = [_library_item("forbidden", k, language) for k in LIBRARY["forbidden"]]
         for key, entry in LIBRARY["intents"].items():
-            for phrase in entry[language]["phrases"]:
-                hits = {k for k, ps in forbidden.items() if find_any(phrase, ps, language)}
+            for phrase in entry[language].get("phrases", []):
+                hits = {f.id for f in forbidden if evaluate_item(phrase, f, language).matched}
                 assert not hits, f"{key} {phrase!r} triggers {hits}"
+
+
+def test_every_intent_example_is_heard_by_its_own_constructions():
+    """The constructions are at least as broad as the worked examples they generalise."""
+    for language in ("zh-CN", "en-US"):
+        for key, entry in LIBRARY["intents"].items():
+            block = entry[language]
+            if not block.get("patterns"):
+                continue
+            constructions = RubricItem(key, "intent", 1, patterns=tuple(block["patterns"]),
+                                       slots={k: tuple(v) for k, v in (block.get("slots") or {}).items()})
+            missed = [p for p in block.get("phrases", []) if not evaluate_item(p, constructions, language).matched]
+            assert not missed, (key, language, missed)
 
 
 def test_closing_elements_need_thanks_and_goodbye():

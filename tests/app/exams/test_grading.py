@@ -129,6 +129,19 @@ def test_phrase_rewrite_reasons_name_the_forbidden_words(app, exams, make_user):
         assert attempt.answer_for("rewrite-1").fraction == 0
 
 
+def test_a_rewrite_is_checked_against_the_whole_forbidden_catalogue(app, exams, make_user):
+    """Hiding behind policy is not in this question's rubric, but it is forbidden on every reply."""
+    user = make_user("qian")
+    with app.app_context():
+        attempt = services.start_attempt(user.id, "test-all-types")
+        services.save_answers(attempt, {"rewrite-1": "请问您怎么称呼？这是公司的规定。"})
+        services.submit_attempt(attempt)
+        answer = attempt.answer_for("rewrite-1")
+        said = [item for item in answer.feedback["items"] if item["kind"] == "forbidden" and item["matched"]]
+        assert [item["rule"] for item in said] == ["forbidden:cite_policy"]
+        assert "是公司的规定" in said[0]["evidence"][0] and answer.fraction < 1.0
+
+
 def test_listen_type_results_for_certification(app, exams, make_user):
     user = make_user("zhou")
     other = make_user("other")

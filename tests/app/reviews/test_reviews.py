@@ -46,6 +46,32 @@ def intents(app, attempt_id):
                 and not item["rule"].startswith("call:")]
 
 
+def expected_points(attempt, overrides: dict) -> tuple[float, float]:
+    """(earned, possible) by the QA lead's reading, written out independently of the grader: per reply,
+    one point for each judgement that applies and holds (responds / advances: any matched item of theirs
+    with points left; rules: no forbidden item still costing points), plus call rules at their points."""
+    def points(turn_id, item):
+        return overrides.get((turn_id, item["item_id"]), item["points_awarded"])
+
+    earned = possible = 0.0
+    for turn in attempt.turns:
+        items = [i for i in turn.items if not i["rule"].startswith("call:")]
+        for name in ("responds", "advances"):
+            mine = [i for i in items if i["kind"] == "intent" and i["judgement"] == name]
+            if mine:
+                possible += 1
+                earned += any(points(turn.id, i) > 0 for i in mine)
+        possible += 1
+        earned += not any(points(turn.id, i) < 0 for i in items if i["kind"] == "forbidden")
+        for rule in [i for i in turn.items if i["rule"].startswith("call:")] + list(turn.delivery or []):
+            possible += rule["points_possible"]
+            earned += points(turn.id, rule)
+    for rule in attempt.call_items or []:
+        possible += rule["points_possible"]
+        earned += points(None, rule)
+    return earned, possible
+
+
 def test_overrides_rescore_the_call_are_logged_and_the_learner_sees_them(app, client, content, make_user,
                                                                           graded_events):
     learner = make_user("li", "learner", name="学员小李")
@@ -63,16 +89,17 @@ def test_overrides_rescore_the_call_are_logged_and_the_learner_sees_them(app, cl
     page = trainer_client.get(f"/reviews/attempts/{attempt_id}").get_data(as_text=True)
     assert 'name="comment"' in page and "我理解您的心情" in page
 
-    # Take intents away one at a time until the call no longer passes: the score follows each time.
-    earned = possible
+    # Take intents away one at a time until the call no longer passes: the score follows each time,
+    # by judgements (taking one of two acceptable items away leaves its judgement held).
     taken = []
     for turn_id, item_id, points in intents(app, attempt_id):
         response = override(trainer_client, attempt_id, turn_id, item_id, 0)
         assert response.status_code == 302
-        earned -= points
         taken.append((turn_id, item_id, points))
         with app.app_context():
             attempt = db.session.get(Attempt, attempt_id)
+            earned, expected_possible = expected_points(attempt, {(t, i): 0.0 for t, i, _p in taken})
+            assert expected_possible == possible
             assert attempt.score == percent(earned, possible)
             assert attempt.passed is is_passed(attempt.score, pass_mark)
         if not is_passed(percent(earned, possible), pass_mark):
@@ -98,13 +125,17 @@ def test_overrides_rescore_the_call_are_logged_and_the_learner_sees_them(app, cl
     with app.app_context():
         last = db.session.scalars(select(ItemOverride).order_by(ItemOverride.id.desc())).first()
         assert (last.points_before, last.points_after, last.automatic) == (0.0, points / 2, points)
-        assert db.session.get(Attempt, attempt_id).score == percent(earned + points / 2, possible)
+        attempt = db.session.get(Attempt, attempt_id)
+        overrides = {(t, i): 0.0 for t, i, _p in taken}
+        overrides[(turn_id, item_id)] = points / 2
+        earned = expected_points(attempt, overrides)[0]
+        assert attempt.score == percent(earned, possible)
 
     # The learner sees the comments (escaped) and the new score on the report.
     report = client.get(f"/roleplays/attempts/{attempt_id}/report").get_data(as_text=True)
     assert 'id="rp-review"' in report and "听录音，客户其实已经被安抚了" in report and "质检王老师" in report
     assert "&lt;b&gt;部分&lt;/b&gt;做到了" in report and "<b>部分</b>" not in report
-    assert f"{percent(earned + points / 2, possible):g}%" in report
+    assert f"{percent(earned, possible):g}%" in report
     log = trainer_client.get(f"/reviews/attempts/{attempt_id}").get_data(as_text=True)
     assert 'id="rv-log"' in log and log.count("听录音，客户其实已经被安抚了") >= len(taken)
 
@@ -143,16 +174,14 @@ def test_override_bounds_and_required_comment(app, client, content, make_user):
         assert db.session.scalars(select(ItemOverride)).all() == []
         assert db.session.get(Attempt, attempt_id).score == score
 
-    # Forgiving the forbidden phrase (0 points) raises the score by what it had cost.
+    # Forgiving the forbidden phrase (0 points) gives that reply its "within the rules" point back.
     assert override(client, attempt_id, turn_id, said["item_id"], 0, "这句话在这里并无不妥").status_code == 302
     with app.app_context():
         attempt = db.session.get(Attempt, attempt_id)
-        assert attempt.score >= score
-        # A reply's rubric points never go below 0, overrides or not: the recomputation clamps like grading.
-        rubric = [i for i in attempt.turns[0].items if not i["rule"].startswith("call:")]
-        assert attempt.turns[0].earned == pytest.approx(
-            max(0.0, sum(i["points_awarded"] for i in rubric))
-            + sum(i["points_awarded"] for i in attempt.turns[0].items if i["rule"].startswith("call:")))
+        if not any(i["kind"] == "forbidden" and i["matched"] and i["item_id"] != said["item_id"]
+                   for i in attempt.turns[0].items):
+            assert attempt.score > score
+        assert attempt.score == percent(*expected_points(attempt, {(turn_id, said["item_id"]): 0.0}))
 
 
 def test_apply_overrides_matches_a_fresh_computation(app, client, content, make_user):
@@ -172,9 +201,12 @@ def test_apply_overrides_matches_a_fresh_computation(app, client, content, make_
         call_rule = next(i for i in attempt.call_items)
         wanted[(None, call_rule["item_id"])] = 0
         result = roleplays.apply_overrides(attempt_id, wanted)
-        lost = sum(i["points_awarded"] for i in rubric_intents) + call_rule["points_awarded"]
-        assert result.earned == pytest.approx(automatic[0] - lost)
-        assert result.score == percent(automatic[0] - lost, attempt.possible)
+        # That reply now responds to nobody, advances nothing and broke a rule: its three judgement
+        # points and the call rule's points are lost, and a broken rule fails the call.
+        earned, possible = expected_points(result, wanted)
+        assert earned == pytest.approx(automatic[0] - 3 - call_rule["points_awarded"])
+        assert result.earned == pytest.approx(earned) and possible == pytest.approx(attempt.possible)
+        assert result.score == percent(earned, possible) and result.passed is False
         # {} restores the automatic result; unknown items and out-of-range points are refused.
         assert roleplays.apply_overrides(attempt_id, {}).score == automatic[1]
         with pytest.raises(roleplays.RoleplayError):

@@ -66,3 +66,32 @@ def test_regrade_command_on_an_attempt_with_nothing_waiting(app, content, make_u
     again = app.test_cli_runner().invoke(args=["roleplay", "regrade", str(attempt_id)])
     assert json.loads(again.output) == data
     assert app.test_cli_runner().invoke(args=["roleplay", "regrade", "999999"]).exit_code != 0
+
+
+def test_regrade_rescore_grades_a_finished_call_again_on_its_own_version(app, client, content, make_user):
+    from tests.app.roleplays.conftest import Drill
+    drill = Drill(client, make_user("li", "learner"))
+    attempt_id = drill.start(ZH_SLUG, "typed")
+    drill.answer(attempt_id)
+    drill.say(attempt_id, "这是公司的政策，你错了。")
+    drill.say(attempt_id, "这是公司的政策，你错了。")
+    with app.app_context():
+        attempt = db.session.get(services.Attempt, attempt_id)
+        assert attempt.status == "ended" and attempt.passed is False
+        graded = {t.id: (list(t.items), t.earned, t.score_fraction) for t in attempt.turns}
+        finished_at, version_id, score = attempt.finished_at, attempt.version_id, attempt.score
+        # As if graded by an older grader that knew nothing of these rules.
+        for turn in attempt.turns:
+            turn.items = [i for i in turn.items if i["kind"] != "forbidden"]
+            turn.earned = turn.possible
+        db.session.commit()
+    refused = app.test_cli_runner().invoke(args=["roleplay", "regrade", "--rescore", "999999"])
+    assert refused.exit_code != 0
+    result = app.test_cli_runner().invoke(args=["roleplay", "regrade", "--rescore", str(attempt_id)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        attempt = db.session.get(services.Attempt, attempt_id)
+        assert {t.id: (list(t.items), t.earned, t.score_fraction) for t in attempt.turns} == graded
+        assert (attempt.finished_at, attempt.version_id, attempt.score, attempt.passed) == (
+            finished_at, version_id, score, False)
+    assert json.loads(result.output)["score"] == score

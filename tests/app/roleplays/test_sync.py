@@ -46,7 +46,7 @@ def test_sync_loads_every_scenario_with_audio_and_the_phrasebook(app, content):
             for name in version.audio.values():
                 assert (Path(app.config["AUDIO_CACHE_DIR"]) / name).stat().st_size > 1000
             # The stored spec is fully resolved: library phrases are in, nothing refers back to the library.
-            assert all(item.phrases or item.elements for node in doc.nodes.values() for item in node.rubric)
+            assert all(item.phrases or item.elements or item.patterns for node in doc.nodes.values() for item in node.rubric)
         broadband = ScenarioDoc(services.get_scenario(ZH_SLUG).current_version.spec)
         assert "我理解您的心情" in broadband.nodes["opening"].rubric[0].phrases
         assert broadband.greeting.points == 2 and broadband.closing.points == 2
