@@ -4,7 +4,9 @@ The sets in grading/devset/ were written and labelled by people who saw only eac
 case facts, its customer lines and the seed rules, never a rubric:
 - devset.jsonl: the development set (rubrics were tuned while looking at it);
 - devset-noisy.jsonl: the same replies as a recogniser or a hurried typist hands them over;
-- holdout.jsonl: a second set by other labellers, never used for tuning (what to trust).
+- holdout.jsonl: a second set by other labellers, never tuned on directly (its disagreements were
+  read once, so it is no longer untouched);
+- holdout2.jsonl: a third set by yet another labeller, measured once after all tuning (what to trust).
 Each row: scenario, node, language, kind (plain / paraphrase / adversarial), trap, text, the three
 judgements (responds, advances, within_rules) and label (pass / fail / borderline).
 """
@@ -20,7 +22,7 @@ from grading.rubric import RubricItem
 
 DEVSET_DIR = Path(__file__).resolve().parent / "devset"
 SETS = {"clean": DEVSET_DIR / "devset.jsonl", "noisy": DEVSET_DIR / "devset-noisy.jsonl",
-        "holdout": DEVSET_DIR / "holdout.jsonl"}
+        "holdout": DEVSET_DIR / "holdout.jsonl", "holdout2": DEVSET_DIR / "holdout2.jsonl"}
 # slug -> (language, node id -> rubric, rules checked on every reply)
 Rubrics = Mapping[str, tuple[str, Mapping[str, Sequence[RubricItem]], Sequence[RubricItem]]]
 

@@ -16,7 +16,9 @@ from grading.pipeline import TurnContext, grade_turn
 # Measured when committed (zh-CN / en-US): development set clean 0.966 / 0.969, noisy 0.933 / 0.969;
 # held-out set (other labellers, never tuned on) 0.809 / 0.871.
 FLOORS = {("clean", "zh-CN"): 0.95, ("clean", "en-US"): 0.95, ("noisy", "zh-CN"): 0.90, ("noisy", "en-US"): 0.95,
-          ("holdout", "zh-CN"): 0.78, ("holdout", "en-US"): 0.84}
+          ("holdout", "zh-CN"): 0.78, ("holdout", "en-US"): 0.84,
+          # A third set, measured once after all tuning: 0.813 / 0.931.
+          ("holdout2", "zh-CN"): 0.78, ("holdout2", "en-US"): 0.88}
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +26,10 @@ def rubrics():
     return scenario_rubrics()
 
 
-@pytest.mark.parametrize("name", ["clean", "noisy", "holdout"])
+@pytest.mark.parametrize("name", ["clean", "noisy", "holdout", "holdout2"])
 def test_agreement_with_blind_labels_stays_above_the_floor(rubrics, name):
     verdicts = grade_rows(load_rows(name), rubrics)
-    assert len(verdicts) >= (400 if name != "holdout" else 200)
+    assert len(verdicts) >= {"clean": 400, "noisy": 400, "holdout": 200, "holdout2": 140}[name]
     for language in ("zh-CN", "en-US"):
         result = agreement([v for v in verdicts if v.row["language"] == language])
         assert result.kappa >= FLOORS[(name, language)], (name, language, result)
@@ -36,7 +38,7 @@ def test_agreement_with_blind_labels_stays_above_the_floor(rubrics, name):
 
 
 # No adversarial reply of the development set passes; two of the held-out set still do (bench/grading.py --show).
-MAX_ADVERSARIAL_PASSED = {"clean": 0, "noisy": 0, "holdout": 2}
+MAX_ADVERSARIAL_PASSED = {"clean": 0, "noisy": 0, "holdout": 2, "holdout2": 0}
 
 PROBES = [
     # (scenario, node, reply, passes) — the probe replies.
