@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from grading.items import ItemResult, RubricItem, judgement_of, rule_name
 from grading.matchers import MATCHERS, Found, Reply
-from grading.rubric import ItemResult, RubricItem, judgement_of, rule_name
 
 
 class ItemKind:

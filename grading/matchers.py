@@ -8,7 +8,7 @@ grading.kinds ask every registered matcher in turn.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
@@ -17,7 +17,7 @@ from grading.patterns import KeyText, find_pattern, key_text
 from grading.text import Unit, tokenize
 
 if TYPE_CHECKING:
-    from grading.rubric import RubricItem
+    from grading.items import RubricItem
 
 
 @dataclass
@@ -26,7 +26,6 @@ class Reply:
 
     text: str
     language: str
-    _cache: dict = field(default_factory=dict, repr=False)
 
     @cached_property
     def units(self) -> list[Unit]:

@@ -21,7 +21,18 @@ from dataclasses import asdict, dataclass, field
 
 from grading.call import Outcome, greeting_rule
 from grading.delivery import judge_delivery
-from grading.rubric import ItemResult, JudgementResult, Phrasebook, RubricItem, grade_reply, judge
+from grading.localize import pick
+from grading.rubric import (
+    RESPONDS_SOURCES,
+    ItemResult,
+    JudgementResult,
+    Phrasebook,
+    RubricItem,
+    example_of,
+    grade_reply,
+    judge,
+    judgement_of,
+)
 
 UI_LANGUAGES = ("zh-CN", "en")
 JUDGEMENT_POINTS = 1.0
@@ -110,7 +121,6 @@ def grade_turn(ctx: TurnContext, *, first_turn: bool = False) -> TurnGrade:
 def model_reply(items: Sequence[RubricItem], language: str) -> str:
     """A reply that would pass at a node: its first way to respond, then its first way to
     move the case on (each item's first accepted phrasing)."""
-    from grading.rubric import example_of, judgement_of
     parts = []
     for name in ("responds", "advances"):
         example = next((example_of(i) for i in items if i.kind == "intent" and judgement_of(i) == name
@@ -123,7 +133,6 @@ def model_reply(items: Sequence[RubricItem], language: str) -> str:
 
 
 def _miss(result: ItemResult, ui: str) -> str:
-    from grading.localize import pick
     return pick(result.explanation, ui)
 
 
@@ -137,7 +146,6 @@ def _result(data: Mapping) -> ItemResult:
 
 def _judgement_of_rule(rule: str, kind: str) -> str:
     """Items stored before judgements existed carry only their rule name."""
-    from grading.rubric import RESPONDS_SOURCES
     if rule.startswith(("call:", "delivery:")):
         return ""
     if kind == "forbidden":
