@@ -50,6 +50,8 @@ def when_ready(server):
     app = server.app.wsgi()
     loaded = preload_speech_models(app, os.environ.get("PRELOAD_SPEECH_MODELS", ""))
     server.log.info("speech models loaded before fork: %s", loaded or "none (PRELOAD_SPEECH_MODELS is empty)")
+    from app.core.startup import run_startup_tasks
+    server.log.info("start-up tasks: %s", run_startup_tasks(app))  # no worker runs yet: no live claim
     from app.extensions import db
     with app.app_context():
         for engine in db.engines.values():

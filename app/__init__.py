@@ -5,7 +5,7 @@ import importlib
 import time
 from pathlib import Path
 
-from flask import Flask, flash, session
+from flask import Flask, current_app, flash, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
@@ -28,6 +28,13 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     for key in ("UPLOAD_DIR", "RECORDINGS_DIR", "AUDIO_CACHE_DIR"):
         Path(app.config[key]).mkdir(parents=True, exist_ok=True)
+
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["TRUSTED_PROXIES"]
+        # The client's address (login throttling) and scheme (HSTS) as the proxy saw them; the
+        # Host header is not taken from the proxy: links that leave the app use PUBLIC_BASE_URL.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -97,4 +104,11 @@ def _security_headers(response):
         "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; "
         "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
     )
+    if request.is_secure or (current_app.config.get("PUBLIC_BASE_URL") or "").startswith("https://"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # A logged-in page (records, temporary passwords) must not stay in a shared computer's cache
+    # or come back with the Back button after logout. Views that chose caching themselves
+    # (immutable media, static files) keep their choice.
+    if current_user.is_authenticated and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
     return response

@@ -4,6 +4,12 @@ PyYAML's ``safe_load`` throws line numbers away and silently keeps the last of t
 duplicate keys. We compose the node tree ourselves (SafeLoader, so no arbitrary
 objects), build plain Python data and record, for every data path such as
 ``("nodes", "opening", "rubric", 2, "points")``, the 1-based line it starts on.
+
+Aliases (``&x`` / ``*x``) are allowed (shipped scenarios share rubric items with them), but
+each alias is a full copy in the built data, so nine aliases of nine aliases... turn a few
+hundred bytes into billions of values. The text, its nesting and the number of values it
+expands to are therefore capped; a document over a cap is refused with a ``YamlLimit``
+before the expansion costs more than the cap allows.
 """
 
 from __future__ import annotations
@@ -20,6 +26,12 @@ _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
+# Caps for every YAML the app reads (shipped files, trainers' imports). The largest shipped
+# file has about 58,000 characters, 1,700 values and nesting 7; the caps leave ample room.
+MAX_YAML_CHARS = 1_000_000
+MAX_YAML_VALUES = 50_000
+MAX_YAML_DEPTH = 50
+
 
 class YamlProblem(Exception):
     """A YAML-level problem (syntax, duplicate key...) at a 1-based line."""
@@ -28,6 +40,21 @@ class YamlProblem(Exception):
         super().__init__(message)
         self.line = line
         self.message = message
+
+
+class YamlLimit(YamlProblem):
+    """The document is over one of the caps: ``kind`` is "chars", "values" or "depth"."""
+
+    def __init__(self, line: int | None, kind: str, maximum: int) -> None:
+        messages = {
+            "chars": f"the YAML is longer than {maximum} characters (expected a smaller file)",
+            "values": f"the YAML expands to more than {maximum} values; aliases (*name) copy what their "
+                      f"anchor holds (expected fewer or smaller aliases)",
+            "depth": f"the YAML is nested more than {maximum} levels deep (expected a flatter document)",
+        }
+        super().__init__(line, messages[kind])
+        self.kind = kind
+        self.maximum = maximum
 
 
 class YamlProblems(Exception):
@@ -52,17 +79,53 @@ class YamlDocument:
         return None
 
 
-def load_yaml(text: str, *, line_offset: int = 0) -> YamlDocument:
+class _CappedLoader(yaml.SafeLoader):
+    """SafeLoader whose composer stops at the value and depth caps.
+
+    PyYAML composes recursively (deep nesting would end in RecursionError) and reads the
+    stream lazily, so stopping here also stops scanning the rest of an oversized document.
+    """
+
+    def __init__(self, text: str, max_values: int, max_depth: int, line_offset: int) -> None:
+        super().__init__(text)
+        self._max_values = max_values
+        self._max_depth = max_depth
+        self._line_offset = line_offset
+        self._composed = 0
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        self._composed += 1
+        self._depth += 1
+        try:
+            if self._composed > self._max_values or self._depth > self._max_depth:
+                line = self.peek_event().start_mark.line + 1 + self._line_offset
+                if self._depth > self._max_depth:
+                    raise YamlLimit(line, "depth", self._max_depth)
+                raise YamlLimit(line, "values", self._max_values)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def load_yaml(text: str, *, line_offset: int = 0, max_chars: int = MAX_YAML_CHARS,
+              max_values: int = MAX_YAML_VALUES, max_depth: int = MAX_YAML_DEPTH) -> YamlDocument:
     """Parse one YAML document; ``line_offset`` shifts lines (front matter in Markdown).
 
     Raises ``YamlProblems`` for syntax errors, duplicate keys, unsupported tags,
-    merge keys and recursive aliases. Duplicate keys are all collected (an author
+    merge keys, recursive aliases and documents over the caps (``YamlLimit``: longer than
+    ``max_chars``, nested deeper than ``max_depth``, or expanding to more than ``max_values``
+    values once aliases are copied). Duplicate keys are all collected (an author
     fixing one should see the others); the first structural problem stops the build.
     """
-    loader = yaml.SafeLoader(text)
+    if len(text) > max_chars:
+        raise YamlProblems([YamlLimit(None, "chars", max_chars)])
+    loader = _CappedLoader(text, max_values, max_depth, line_offset)
     try:
         try:
             root = loader.get_single_node()
+        except YamlLimit as limit:
+            raise YamlProblems([limit]) from None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 + line_offset if mark is not None else None
@@ -76,7 +139,7 @@ def load_yaml(text: str, *, line_offset: int = 0) -> YamlDocument:
         document = YamlDocument(data=None)
         if root is None:
             return document
-        builder = _Builder(loader, document.lines, line_offset)
+        builder = _Builder(loader, document.lines, line_offset, max_values, max_depth)
         try:
             document.data = builder.build(root, ())
         except YamlProblem as problem:
@@ -89,10 +152,15 @@ def load_yaml(text: str, *, line_offset: int = 0) -> YamlDocument:
 
 
 class _Builder:
-    def __init__(self, loader: yaml.SafeLoader, lines: dict[Path, int], offset: int) -> None:
+    def __init__(self, loader: yaml.SafeLoader, lines: dict[Path, int], offset: int, max_values: int,
+                 max_depth: int) -> None:
         self._loader = loader
         self._lines = lines
         self._offset = offset
+        # The composer's caps count the text's nodes; aliases are copied here, so count again.
+        self._max_values = max_values
+        self._values_built = 0
+        self._max_depth = max_depth
         self._stack: set[int] = set()  # node ids being built, to catch recursive aliases
         self.problems: list[YamlProblem] = []
 
@@ -100,6 +168,11 @@ class _Builder:
         return node.start_mark.line + 1 + self._offset
 
     def build(self, node: Node, path: Path) -> Any:
+        self._values_built += 1
+        if self._values_built > self._max_values:
+            raise YamlLimit(self._line(node), "values", self._max_values)
+        if len(path) > self._max_depth:
+            raise YamlLimit(self._line(node), "depth", self._max_depth)
         self._lines.setdefault(path, self._line(node))
         if id(node) in self._stack:
             raise YamlProblem(self._line(node), "recursive YAML alias (expected a finite tree)")

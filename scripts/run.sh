@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 export FLASK_APP=wsgi DEMO_MODE="${DEMO_MODE:-1}"
+# Printed certificates link here (their QR code too); this script serves exactly there.
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:5000}"
 .venv/bin/flask db upgrade
 if .venv/bin/flask content --help >/dev/null 2>&1; then .venv/bin/flask content sync; fi
 .venv/bin/flask demo load

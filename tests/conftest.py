@@ -60,6 +60,11 @@ def app(tmp_path_factory):
         "AUDIO_CACHE_DIR": str(tmp / "audio-cache"),
         "VOSK_MODEL_DIR": str(tmp / "models"),
         "SERVER_NAME": "localhost",
+        # The suite's helpers complete lessons and exams in milliseconds; tests of the minimums
+        # set them back (monkeypatch.setitem(app.config, ...)).
+        "LESSON_MIN_READ_SHARE": 0,
+        "EXAM_MIN_SECONDS_PER_QUESTION": 0,
+        "CALL_MIN_SECONDS_PER_REPLY": 0,
     })
     with application.app_context():
         from flask_migrate import upgrade

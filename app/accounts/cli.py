@@ -28,3 +28,15 @@ def create_command(username, roles, name, email, cohort, password):
     click.echo(f"created {user.username} ({', '.join(sorted(r.value for r in user.role_set))})")
     if not password:
         click.echo(f"initial password: {initial}")
+
+
+@users_cli.command("unlock")
+@click.argument("username")
+def unlock_command(username):
+    """Let USERNAME log in again: forget the failed logins counted against it, from every address."""
+    user = services.find_user(username)
+    if user is None:
+        raise click.ClickException(f"no user named {username!r}")
+    services.unlock(user)
+    db.session.commit()
+    click.echo(f"unlocked {user.username}")

@@ -61,3 +61,7 @@ class CsvImportForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     """Empty form: the button resets the password; the form exists for its CSRF token."""
+
+
+class UnlockForm(FlaskForm):
+    """Empty form: the button ends a login lockout; the form exists for its CSRF token."""

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
@@ -9,6 +11,22 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from .permissions import Role
+
+
+# Bulk-imported temporary passwords are long and random (see accounts.services.generate_password,
+# about 87 bits), so a cheap hash still resists offline guessing, and it lets an import of
+# thousands of rows finish in seconds; the user replaces it at first login with a full-cost hash.
+TEMPORARY_HASH_METHOD = "pbkdf2:sha256:200"
+
+
+def temporary_password_hash(password: str) -> str:
+    """Werkzeug's own pbkdf2 format (check_password_hash reads it), with one random read for the
+    salt: werkzeug's gen_salt reads the random source once per character, which cost as much as
+    the hash itself."""
+    _, digest, iterations = TEMPORARY_HASH_METHOD.split(":")
+    salt = secrets.token_urlsafe(12)
+    value = hashlib.pbkdf2_hmac(digest, password.encode(), salt.encode(), int(iterations)).hex()
+    return f"{TEMPORARY_HASH_METHOD}${salt}${value}"
 
 
 def utcnow() -> datetime:
@@ -29,8 +47,6 @@ class User(UserMixin, db.Model):
     language: Mapped[str | None] = mapped_column(String(8))
     # Bumped to invalidate every session of this user (deactivation, password change).
     session_version: Mapped[int] = mapped_column(default=1)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
@@ -61,10 +77,30 @@ class User(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        matches = check_password_hash(self.password_hash, password)
+        if self.password_hash.startswith(TEMPORARY_HASH_METHOD + "$"):
+            # The cheap hash of a bulk-imported temporary password would make this login answer
+            # faster than any other and tell which accounts exist and still wait for a first login.
+            generate_password_hash(password)
+        return matches
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+class LoginThrottle(db.Model):
+    """Failed logins counted for one bucket: a username from one address, a username from
+    anywhere (address ""), or one address for any username (username ""). Usernames are kept
+    as typed (lower-cased), existing or not, so a lockout looks the same for unknown names."""
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("username", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class UserRole(db.Model):

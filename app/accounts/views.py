@@ -1,3 +1,4 @@
+import base64
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -7,7 +8,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from . import services
-from .forms import ChangePasswordForm, CsvImportForm, LoginForm, ResetPasswordForm, UserCreateForm, UserEditForm
+from .forms import (ChangePasswordForm, CsvImportForm, LoginForm, ResetPasswordForm, UnlockForm, UserCreateForm,
+                    UserEditForm)
 from .models import User
 from .permissions import AUTHENTICATED, PUBLIC, Role, allow
 
@@ -33,7 +35,7 @@ def login():
         return redirect(url_for("core.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        result = services.authenticate(form.username.data, form.password.data)
+        result = services.authenticate(form.username.data, form.password.data, request.remote_addr)
         if result.user is None:
             flash(result.error, "error")
         else:
@@ -54,6 +56,7 @@ def login():
 @allow(AUTHENTICATED)
 def logout():
     language = session.get("lang")
+    services.logout(current_user)  # a copy of this session's cookie must not outlive the logout
     logout_user()
     session.clear()
     if language:
@@ -75,7 +78,7 @@ def change_password():
             except services.AccountError as exc:
                 form.new_password.errors.append(str(exc))
             else:
-                login_user(current_user)  # re-issue this session with the new version
+                login_user(current_user._get_current_object())  # re-issue this session with the new version
                 flash(_("Your password has been changed."), "success")
                 return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
     return render_template("accounts/change_password.html", form=form, forced=current_user.must_change_password)
@@ -93,41 +96,61 @@ def user_list():
     return render_template("accounts/user_list.html", users=users, query=query)
 
 
+def _show_grantable_roles(form) -> None:
+    # Validation accepts every role so that the service, not the form, decides and says why;
+    # the page then offers only the roles this person may grant.
+    grantable = services.grantable_roles(current_user)
+    form.roles.choices = [choice for choice in form.roles.choices if Role(choice.value) in grantable]
+
+
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @allow(*USER_ADMINS)
 def user_create():
     form = UserCreateForm()
+    status = 200
     if form.validate_on_submit():
         try:
             user, password = services.create_user(form.username.data, form.name.data, form.roles.data,
-                                                  email=form.email.data, cohort=form.cohort.data)
+                                                  email=form.email.data, cohort=form.cohort.data, actor=current_user)
         except services.AccountError as exc:
             db.session.rollback()
-            form.username.errors.append(str(exc))
+            if isinstance(exc, services.NotAllowed):
+                form.roles.errors.append(str(exc))
+                status = 403
+            else:
+                form.username.errors.append(str(exc))
         else:
             db.session.commit()
             return render_template("accounts/user_created.html", created=[(user, password)], errors=[])
-    return render_template("accounts/user_form.html", form=form, user=None)
+    _show_grantable_roles(form)
+    return render_template("accounts/user_form.html", form=form, user=None), status
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @allow(*USER_ADMINS)
 def user_edit(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
+    if not services.may_manage(current_user, user):
+        abort(403)  # HR manages learners' accounts only (services.may_manage)
     form = UserEditForm(obj=user if request.method == "GET" else None)
     if request.method == "GET":
         form.roles.data = sorted(r.value for r in user.role_set)
         form.active.data = user.active
+    status = 200
     if form.validate_on_submit():
-        if user.id == current_user.id and not form.active.data:
-            flash(_("You cannot deactivate your own account."), "error")
+        try:
+            services.update_user(current_user, user, name=form.name.data, email=form.email.data,
+                                 cohort=form.cohort.data, roles=form.roles.data, active=form.active.data)
+        except services.AccountError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            status = 403 if isinstance(exc, services.NotAllowed) else 200
         else:
-            user.name, user.email, user.cohort = form.name.data, form.email.data or None, form.cohort.data or None
-            user.set_roles(form.roles.data)
-            services.set_active(user, form.active.data)  # commits
             flash(_("Saved."), "success")
             return redirect(url_for("accounts.user_list"))
-    return render_template("accounts/user_form.html", form=form, user=user, reset_form=ResetPasswordForm())
+    _show_grantable_roles(form)
+    return render_template("accounts/user_form.html", form=form, user=user, reset_form=ResetPasswordForm(),
+                           locks=services.active_locks(user), unlock_form=UnlockForm()), status
 
 
 @bp.route("/admin/users/<int:user_id>/reset-password", methods=["POST"])
@@ -136,12 +159,23 @@ def user_reset_password(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     if not ResetPasswordForm().validate_on_submit():
         abort(400)
-    password = services.generate_password()
-    user.set_password(password)
-    user.must_change_password = True
-    user.session_version += 1
-    db.session.commit()
+    try:
+        password = services.reset_password(current_user, user)
+    except services.NotAllowed:
+        abort(403)  # before anything changes: the new password must never be shown to HR for a non-learner
     return render_template("accounts/user_created.html", created=[(user, password)], errors=[])
+
+
+@bp.route("/admin/users/<int:user_id>/unlock", methods=["POST"])
+@allow(Role.ADMIN)
+def user_unlock(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    if not UnlockForm().validate_on_submit():
+        abort(400)
+    services.unlock(user)
+    db.session.commit()
+    flash(_("%(user)s may log in again: the failed logins were forgotten.", user=user.username), "success")
+    return redirect(url_for("accounts.user_edit", user_id=user.id))
 
 
 @bp.route("/admin/users/import", methods=["GET", "POST"])
@@ -149,6 +183,9 @@ def user_reset_password(user_id: int):
 def user_import():
     form = CsvImportForm()
     if form.validate_on_submit():
-        report = services.import_users_csv(form.file.data.read())
-        return render_template("accounts/user_created.html", created=report.created, errors=report.errors)
+        report = services.import_users_csv(form.file.data.read(), actor=current_user)
+        # The sheet travels inside this page only: temporary passwords are stored nowhere else.
+        sheet = base64.b64encode(services.password_sheet(report.created)).decode() if report.created else None
+        return render_template("accounts/user_created.html", created=report.created, errors=report.errors,
+                               sheet=sheet, imported=True)
     return render_template("accounts/user_import.html", form=form, columns=services.CSV_COLUMNS)

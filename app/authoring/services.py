@@ -31,7 +31,7 @@ from content_schema import (
     validate_scenario_text,
 )
 from content_schema.dump import dump_data
-from content_schema.yaml_lines import YamlProblems, load_yaml
+from content_schema.yaml_lines import YamlLimit, YamlProblems, load_yaml
 
 from ..accounts.models import utcnow
 from ..exams import services as exams
@@ -98,6 +98,18 @@ def _slug_in(text: str) -> str:
 def _check_size(text: str) -> None:
     if len(text) > MAX_YAML_CHARS:
         raise _refuse(_("The YAML is longer than %(n)d characters.", n=MAX_YAML_CHARS), (), text)
+    # The content loader refuses the same documents, but in English only; say it in the page's language.
+    try:
+        load_yaml(text)
+    except YamlProblems as problems:
+        for problem in problems.problems:
+            if isinstance(problem, YamlLimit) and problem.kind == "values":
+                raise _refuse(_("The YAML expands to more than %(n)d values: each alias (*name) copies "
+                                "everything its anchor (&name) holds. Use fewer or smaller aliases.",
+                                n=problem.maximum), (), text, problem.line) from None
+            if isinstance(problem, YamlLimit) and problem.kind == "depth":
+                raise _refuse(_("The YAML is nested more than %(n)d levels deep.", n=problem.maximum), (),
+                              text, problem.line) from None
     if not text.strip():
         raise _refuse(_("The YAML is empty."), (), text, 1)
 

@@ -7,6 +7,8 @@ def init_app(app):
     from ..content.services import register_syncer
     from ..core.nav import NavItem, register_nav
     from . import models  # noqa: F401  (tables and the append-only guard)
+    from . import account_audit  # noqa: F401  (renames, role changes, password resets)
+    from . import flags
     from .cli import cert_cli
     from .services import connect_receivers, sync_certification
     from .views import bp
@@ -18,3 +20,4 @@ def init_app(app):
                  NavItem("certification.roster", _l("Records"), (Role.HR,), "records"))
     register_syncer(app, 40, "certification", sync_certification)
     connect_receivers()
+    flags.connect_receivers()

@@ -68,3 +68,12 @@ def status_command(username: str):
     report = services.status_report(user)
     db.session.commit()
     click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+
+
+@cert_cli.command("audit-verify")
+def audit_verify_command():
+    """Check the audit log's hash chain; exit status 1 and the first broken entry when it does not hold."""
+    verdict = services.verify_audit_log()
+    if verdict.broken is not None:
+        raise click.ClickException(str(verdict.broken))
+    click.echo(f"audit log intact: {verdict.entries} entries, hash chain verified")

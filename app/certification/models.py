@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..accounts.models import User, utcnow
 from ..extensions import db
+from . import chain
 
 # Certificate statuses.
 PENDING = "pending"      # requirements met, waiting for HR approval (approval: hr)
@@ -59,6 +60,8 @@ class Certificate(db.Model):
     status_reason: Mapped[str | None] = mapped_column(Text)
     status_changed_at: Mapped[datetime | None]
     status_changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The holder's name when it was issued: a later rename does not change an issued certificate.
+    holder_name: Mapped[str | None] = mapped_column(String(120))
 
     holder: Mapped[User] = relationship(foreign_keys=[user_id])
     version: Mapped[RequirementVersion] = relationship()
@@ -89,7 +92,9 @@ class SignOff(db.Model):
 
 
 class AuditEntry(db.Model):
-    """Append-only: every change to a person's level or certificate. Never updated or deleted."""
+    """Append-only: every change to a person's level or certificate, and to their account's name,
+    roles and password. Never updated or deleted; hash-chained (see chain.py) so that changes made
+    behind the app's back (raw SQL, a doctored backup) are detected by `flask cert audit-verify`."""
 
     __tablename__ = "certification_audit"
 
@@ -102,9 +107,30 @@ class AuditEntry(db.Model):
     certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     evidence: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # The hash chain, filled in just before the insert (see _link_into_chain).
+    seq: Mapped[int] = mapped_column(unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
     subject: Mapped[User] = relationship(foreign_keys=[subject_id])
+
+
+class AuditChain(db.Model):
+    """The head of the audit log's hash chain: one row, updated with every entry in the same transaction."""
+
+    __tablename__ = "certification_audit_chain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entries: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+@event.listens_for(AuditEntry, "before_insert")
+def _link_into_chain(mapper, connection, target):
+    if target.created_at is None:
+        target.created_at = utcnow()  # part of the hashed content, so fixed before the column default
+    chain.link(connection, AuditEntry.__table__, AuditChain.__table__, target)
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -127,3 +153,20 @@ def _refuse_bulk_changes(state):
     if (state.is_update or state.is_delete) and state.bind_mapper is not None \
             and state.bind_mapper.class_ is AuditEntry:
         raise AuditLogIsAppendOnly("audit entries cannot be changed or deleted: the audit log is append-only")
+
+
+class EvidenceFlag(db.Model):
+    """Evidence that arrived faster than a person could produce it, reported by any domain through
+    app.core.events.evidence_too_fast: shown to HR on the person's record and to trainers."""
+
+    __tablename__ = "evidence_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # lesson | exam | listen_type | call | …
+    subject: Mapped[str] = mapped_column(String(255))  # what: "course/lesson", an exam or scenario slug
+    ref_id: Mapped[int | None]  # the attempt, when there is one (no FK across domains)
+    seconds: Mapped[float]  # how long it took
+    minimum_seconds: Mapped[float]  # how long a person needs at least
+    detail: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,10 +8,8 @@ certification file never rewrites it.
 from __future__ import annotations
 
 import calendar
-import csv
 import hashlib
 import importlib
-import io
 import json
 import secrets
 from collections import Counter, defaultdict
@@ -32,9 +30,10 @@ from ..accounts.models import User, UserRole, utcnow
 from ..accounts.permissions import AUTHENTICATED, PUBLIC, Role, access_of, has_role
 from ..core import events
 from ..core.clock import local_datetime
+from ..core.csvfile import csv_bytes
 from ..extensions import db
-from . import rules
-from .models import (ACTIVE, EXPIRED, PENDING, REJECTED, REVOKED, SUSPENDED, AuditEntry, Certificate,
+from . import chain, rules
+from .models import (ACTIVE, EXPIRED, PENDING, REJECTED, REVOKED, SUSPENDED, AuditChain, AuditEntry, Certificate,
                      RequirementVersion, SignOff)
 
 LEVELS = rules.LEVELS
@@ -72,6 +71,11 @@ ACTION_LABELS = {
     "expired": _l("expired"),
     "signoff_given": _l("trainer sign-off given"),
     "signoff_withdrawn": _l("trainer sign-off withdrawn"),
+    # Account changes (recorded by account_audit.py, whoever makes them).
+    "renamed": _l("name changed"),
+    "roles_changed": _l("roles changed"),
+    "password_reset": _l("password reset"),
+    "password_changed": _l("password changed by the user"),
 }
 DEFAULT_EXPIRY_MONTHS = 12
 EXPIRING_SOON_DAYS = 30
@@ -430,6 +434,7 @@ def _grant(user: User, level: str, evaluation: rules.LevelEvaluation, version: R
     else:
         certificate.status = ACTIVE
         certificate.issued_at = now
+        certificate.holder_name = user.name
         certificate.expires_at = add_months(now, spec.expiry_months or DEFAULT_EXPIRY_MONTHS)
     db.session.add(certificate)
     db.session.flush()
@@ -469,6 +474,12 @@ def _decide(certificate: Certificate, actor: User, status: str, reason: str | No
     certificate.status_changed_by = actor.id
 
 
+def require_not_own(certificate: Certificate, actor: User) -> None:
+    """Separation of duties: HR who also hold a certificate never decide about their own."""
+    if certificate.user_id == actor.id:
+        raise CertificationError(_l("This is your own certificate: another HR person has to decide on it."))
+
+
 def _require_reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -478,11 +489,13 @@ def _require_reason(reason: str | None) -> str:
 
 def approve(certificate: Certificate, actor: User, note: str | None = None, now: datetime | None = None) -> None:
     now = now or utcnow()
+    require_not_own(certificate, actor)
     if certificate.status != PENDING:
         raise CertificationError(_l("Only a certificate awaiting approval can be approved."))
     months = spec_of(certificate.version).expiry_months or DEFAULT_EXPIRY_MONTHS
     _decide(certificate, actor, ACTIVE, (note or "").strip() or None, now)
     certificate.issued_at = now
+    certificate.holder_name = certificate.holder.name  # issued now: the name as it is today
     certificate.expires_at = add_months(now, months)
     _audit("approved", certificate.user_id, actor.id, certificate, reason=certificate.status_reason,
            evidence=certificate.evidence, now=now)
@@ -493,6 +506,7 @@ def approve(certificate: Certificate, actor: User, note: str | None = None, now:
 
 def reject(certificate: Certificate, actor: User, reason: str, now: datetime | None = None) -> None:
     now = now or utcnow()
+    require_not_own(certificate, actor)
     reason = _require_reason(reason)
     if certificate.status != PENDING:
         raise CertificationError(_l("Only a certificate awaiting approval can be rejected."))
@@ -504,6 +518,7 @@ def reject(certificate: Certificate, actor: User, reason: str, now: datetime | N
 
 def suspend(certificate: Certificate, actor: User, reason: str, now: datetime | None = None) -> None:
     now = now or utcnow()
+    require_not_own(certificate, actor)
     reason = _require_reason(reason)
     expire_due(now, certificate.user_id)
     if certificate.status != ACTIVE:
@@ -515,6 +530,7 @@ def suspend(certificate: Certificate, actor: User, reason: str, now: datetime | 
 
 def reinstate(certificate: Certificate, actor: User, reason: str, now: datetime | None = None) -> None:
     now = now or utcnow()
+    require_not_own(certificate, actor)
     reason = _require_reason(reason)
     if certificate.status != SUSPENDED:
         raise CertificationError(_l("Only a suspended certificate can be reinstated."))
@@ -526,6 +542,7 @@ def reinstate(certificate: Certificate, actor: User, reason: str, now: datetime 
 
 def revoke(certificate: Certificate, actor: User, reason: str, now: datetime | None = None) -> None:
     now = now or utcnow()
+    require_not_own(certificate, actor)
     reason = _require_reason(reason)
     if certificate.status not in (ACTIVE, SUSPENDED, EXPIRED):
         raise CertificationError(_l("This certificate cannot be revoked."))
@@ -545,6 +562,8 @@ def active_signoff(learner_id: int, level: str = "expert") -> SignOff | None:
 def give_signoff(trainer: User, learner: User, note: str = "", level: str = "expert",
                  now: datetime | None = None) -> SignOff:
     now = now or utcnow()
+    if learner.id == trainer.id:  # separation of duties: the sign-off is a second person's judgement
+        raise CertificationError(_l("You cannot sign yourself off: another trainer has to do it."))
     if Role.LEARNER not in learner.role_set:
         raise CertificationError(_l("Only learners can be signed off."))
     if active_signoff(learner.id, level) is not None:
@@ -584,6 +603,16 @@ def _audit(action: str, subject_id: int, actor_id: int | None, certificate: Cert
                        reason=reason, evidence=evidence, created_at=now or utcnow())
     db.session.add(entry)
     return entry
+
+
+def issued_name(certificate: Certificate) -> str:
+    """The holder's name as printed when the certificate was issued."""
+    return certificate.holder_name or certificate.holder.name
+
+
+def verify_audit_log() -> chain.Verdict:
+    """Recompute the audit log's hash chain (`flask cert audit-verify`)."""
+    return chain.verify(db.session.connection(), AuditEntry.__table__, AuditChain.__table__)
 
 
 def audit_trail(user_id: int | None = None) -> list[AuditEntry]:
@@ -729,13 +758,7 @@ def attempt_counts(user_id: int, exam_slugs: list[str]) -> dict[str, int]:
 
 
 def _csv_bytes(header: list[str], rows: Iterable[list[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
-    # The BOM makes Excel read the file as UTF-8, so Chinese names show correctly.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes(header, rows)  # formula-escaped cells, UTF-8 with a BOM for Excel
 
 
 def _when(moment: datetime | None) -> str:

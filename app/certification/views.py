@@ -6,8 +6,9 @@ from sqlalchemy import select
 from ..accounts.models import User, utcnow
 from ..accounts.permissions import PUBLIC, Role, allow, has_role
 from ..core.clock import local_date
+from ..core.inputs import db_int
 from ..extensions import db
-from . import presenters, services
+from . import flags, presenters, services
 from .forms import ApproveForm, ReasonForm, SignoffForm, WithdrawForm
 from .models import ACTIVE, PENDING, STATUSES, SUSPENDED, Certificate, SignOff
 from .pdf import DEFAULT_FONT_PATH, FONT_PACKAGE, FontMissing, certificate_pdf
@@ -27,7 +28,24 @@ def _learner_or_404(user_id: int) -> User:
 
 
 def _verify_url(certificate: Certificate) -> str:
-    return url_for("certification.verify", code=certificate.code, _external=True)
+    """The verification page as a link inside the app (on screen: the browser resolves it)."""
+    return url_for("certification.verify", code=certificate.code)
+
+
+class NoPublicAddress(RuntimeError):
+    """Neither PUBLIC_BASE_URL nor SERVER_NAME is configured, so a printed link has no trustworthy host."""
+
+
+def _public_verify_url(certificate: Certificate) -> str:
+    """The verification page as printed on paper: from the configured public address, never from the
+    request's Host header (a forged Host would put an attacker's site in the certificate's QR code)."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if not base and current_app.config.get("SERVER_NAME"):
+        base = f"{current_app.config.get('PREFERRED_URL_SCHEME') or 'http'}://{current_app.config['SERVER_NAME']}"
+    if not base:
+        raise NoPublicAddress("PUBLIC_BASE_URL is not set")
+    path = services.build_path("certification.verify", code=certificate.code)
+    return base.rstrip("/") + path
 
 
 # --- learner --------------------------------------------------------------------------
@@ -55,7 +73,7 @@ def verify(code: str):
     if certificate is None:
         abort(404)
     now = utcnow()
-    return render_template("certification/verify.html", holder=certificate.holder.name,
+    return render_template("certification/verify.html", holder=services.issued_name(certificate),
                            level=certificate.level, status=certificate.status,
                            valid=certificate.is_valid(now), expires_at=certificate.expires_at,
                            level_names=services.LEVEL_NAMES)
@@ -101,7 +119,7 @@ def roster_export():
 @bp.route("/certification/audit.csv")
 @allow(Role.HR)
 def audit_export():
-    user_id = request.args.get("user", type=int)
+    user_id = request.args.get("user", type=db_int)
     entries = services.audit_trail(user_id)
     name = f"certification-audit-{user_id}.csv" if user_id else "certification-audit.csv"
     return _csv(services.audit_csv(entries), name)
@@ -132,7 +150,8 @@ def person(user_id: int):
         "certification/person.html", person=user, standing=standing, evaluations=evaluations,
         certificate_rows=certificate_rows, signoffs=signoffs, audit=services.audit_trail(user.id),
         services=services, presenters=presenters, reason_form=ReasonForm(), approve_form=ApproveForm(),
-        verify_url=_verify_url, ACTIVE=ACTIVE, PENDING=PENDING, SUSPENDED=SUSPENDED)
+        verify_url=_verify_url, ACTIVE=ACTIVE, PENDING=PENDING, SUSPENDED=SUSPENDED,
+        evidence_flags=flags.flags_of(user.id), flags=flags)
 
 
 def _decision(certificate_id: int, action):
@@ -198,10 +217,18 @@ def certificate_pdf_view(certificate_id: int):
         f"状态 Status: {services.STATUS_BILINGUAL.get(certificate.status, certificate.status)}"
     font_path = current_app.config.get("CERT_FONT_PATH", DEFAULT_FONT_PATH)
     try:
-        data = certificate_pdf(holder_name=certificate.holder.name, level_zh=zh, level_en=en,
+        verify_url = _public_verify_url(certificate)
+    except NoPublicAddress:
+        current_app.logger.error("certificate PDF: PUBLIC_BASE_URL is not configured")
+        message = _("The certificate cannot be printed: the address of this site is not configured. "
+                    "Ask the administrator to set PUBLIC_BASE_URL (for example https://academy.example.com).")
+        return render_template("errors/error.html", code=503, title=_("Site address not configured"),
+                               message=message, detail=None), 503
+    try:
+        data = certificate_pdf(holder_name=services.issued_name(certificate), level_zh=zh, level_en=en,
                                issued_at=local_date(certificate.issued_at),
                                expires_at=local_date(certificate.expires_at),
-                               code=certificate.code, verify_url=_verify_url(certificate),
+                               code=certificate.code, verify_url=verify_url,
                                requirement_version=certificate.requirement_version, status_note=note,
                                font_path=font_path)
     except FontMissing as exc:
@@ -233,7 +260,8 @@ def signoffs():
         rows.append((person, services.current_level_of(certificates, now), services.active_signoff(person.id)))
     return render_template("certification/signoffs.html", rows=rows, query=query, cohort=cohort,
                            cohorts=services.cohorts(), services=services, presenters=presenters,
-                           form=SignoffForm(), withdraw_form=WithdrawForm())
+                           form=SignoffForm(), withdraw_form=WithdrawForm(), flags=flags,
+                           flags_by_user=flags.flags_by_user(person.id for person in people))
 
 
 @bp.route("/certification/signoffs/learners/<int:user_id>", methods=["POST"])

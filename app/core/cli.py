@@ -25,5 +25,7 @@ def serve_command(host: str, port: int, preload: str):
     loaded = preload_speech_models(app, preload)
     click.echo("speech models loaded: " + (", ".join(f"{lang} ({secs} s)" for lang, secs in loaded.items())
                                            or "none (voice replies fall back to typing)"))
+    from .startup import run_startup_tasks
+    run_startup_tasks(app)  # e.g. grade the replies a crash interrupted, before anyone waits on them
     # Not app.run(): Flask ignores it inside a `flask` command.
     run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -12,7 +12,8 @@ MESSAGES = {
     403: (_l("Not allowed"), _l("Your account does not have access to this page.")),
     404: (_l("Not found"), _l("There is nothing at this address.")),
     405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
-    413: (_l("Too large"), _l("The file is larger than the upload limit.")),
+    413: (_l("Too large"), _l("The file or a text field is larger than the limit.")),
+    414: (_l("Too large"), _l("The address is too long.")),
     429: (_l("Too many requests"), _l("Slow down and try again in a moment.")),
     500: (_l("Something went wrong"), _l("The error has been logged. Nothing you saved was lost; try again.")),
 }

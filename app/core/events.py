@@ -16,3 +16,10 @@ course_completed = _signals.signal("course-completed")
 roleplay_attempt_graded = _signals.signal("roleplay-attempt-graded")
 # sender=user_id; level=, signed_by=
 signoff_changed = _signals.signal("signoff-changed")
+# Evidence that arrived faster than a person could produce it (a lesson marked done before its
+# minimum reading time, an exam submitted too fast, an impossible typing speed, a call answered
+# too fast...). Any domain may send it; the certification domain stores it on the person's record.
+# sender=user_id; kind= ("lesson" | "exam" | "listen_type" | "call" | ...), subject= (what: a slug,
+# "course/lesson", "exam:question"), ref_id= (attempt id or None), seconds= (how long it took),
+# minimum_seconds= (how long a person needs at least), detail= (optional dict, shown as is)
+evidence_too_fast = _signals.signal("evidence-too-fast")

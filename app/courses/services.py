@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -445,6 +446,38 @@ def mark_lesson_done(user_id: int, lesson: Lesson) -> bool:
     completed = _complete_if_earned(standing)
     db.session.commit()
     return completed
+
+
+class LessonTooSoon(Exception):
+    """The learner asked to mark a lesson done before its minimum reading time; str() is the message."""
+
+
+def min_reading_seconds(lesson: Lesson) -> float:
+    """LESSON_MIN_READ_SHARE of the lesson's estimated reading time."""
+    share = float(current_app.config.get("LESSON_MIN_READ_SHARE") or 0)
+    return max(0.0, share * lesson.estimated_minutes * 60)
+
+
+def complete_lesson(user_id: int, lesson: Lesson) -> bool:
+    """The learner's "mark as done": allowed once the minimum reading time has passed since the
+    server first sent them the lesson page (server clock, nothing the browser reports). Earlier,
+    raises LessonTooSoon and reports the attempt with events.evidence_too_fast. Returns what
+    mark_lesson_done returns."""
+    progress = db.session.scalar(select(LessonProgress).where(
+        LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson.id))
+    if progress is None or progress.completed_at is None:
+        minimum = min_reading_seconds(lesson)
+        elapsed = max(0.0, (utcnow() - progress.first_visited_at).total_seconds()) if progress else 0.0
+        if elapsed < minimum:
+            events.evidence_too_fast.send(user_id, kind="lesson", subject=f"{lesson.course.slug}/{lesson.slug}",
+                                          ref_id=None, seconds=elapsed, minimum_seconds=minimum)
+            db.session.commit()
+            raise LessonTooSoon(_l(
+                "Keep reading: a lesson can be marked as done %(minimum)d seconds after you open it "
+                "(its estimated reading time is %(estimate)d minutes). %(remaining)d seconds to go.",
+                minimum=int(minimum + 0.999), estimate=lesson.estimated_minutes,
+                remaining=max(1, int(minimum - elapsed + 0.999))))
+    return mark_lesson_done(user_id, lesson)
 
 
 def report_time(user_id: int, lesson: Lesson, seconds: float) -> tuple[int, int]:

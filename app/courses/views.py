@@ -89,7 +89,12 @@ def mark_done(slug: str, lesson_slug: str):
     if locked:
         return locked
     # The CSRF token was checked by CSRFProtect before this view ran.
-    if services.mark_lesson_done(current_user.id, lesson):
+    try:
+        completed = services.complete_lesson(current_user.id, lesson)
+    except services.LessonTooSoon as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("courses.lesson", slug=slug, lesson_slug=lesson_slug))
+    if completed:
         flash(_("Course completed. Well done!"), "success")
     else:
         flash(_("Lesson marked as done."), "success")

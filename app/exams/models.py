@@ -135,10 +135,11 @@ class ExamAnswer(db.Model):
     position: Mapped[int]  # place on the paper
     response: Mapped[Any | None] = mapped_column(sa.JSON, nullable=True)
     answered_at: Mapped[datetime | None]  # last time the response changed
-    # Listen-and-type timing, all server clock: first time the page showed the question,
-    # first press of play. Typing time runs from play (else from shown) to answered_at.
+    # Listen-and-type timing, all server clock: first time the page showed the question, and
+    # first time the server sent this attempt the question's audio. Typing time runs from the
+    # audio being sent to answered_at; nothing the browser says about playing counts.
     shown_at: Mapped[datetime | None]
-    listen_started_at: Mapped[datetime | None]
+    audio_served_at: Mapped[datetime | None]
     # Filled when the attempt is graded.
     fraction: Mapped[float | None]  # share of the question's points, 0..1
     points_awarded: Mapped[float | None]

@@ -4,10 +4,17 @@ Time is the server's: an attempt's deadline is fixed when it starts, saves after
 refused, and an attempt past it is closed with what was saved, lazily whenever it is
 touched and by ``flask exams close-expired``.
 
+Listen-and-type speed is the server's too: the typing clock starts when the server first sends
+the attempt the question's audio, an answer no person could have typed by the time it arrives is
+refused (and reported with ``app.core.events.evidence_too_fast``), and the time graded is never
+shorter than the recording. An exam submitted faster than EXAM_MIN_SECONDS_PER_QUESTION per
+answered question is reported the same way.
+
 Other domains call: start_attempt, best_attempt, passed_attempts, listen_type_results.
 """
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,18 +22,20 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import soundfile
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from content_schema import ContentBundle, ContentError, ContentValidationError
+from grading.exam import normalise
 from grading.scoring import is_passed, percent
 from speech import SpeechError, synthesize
 
 from ..accounts.models import utcnow
 from ..content.services import SyncReport
-from ..core.events import exam_attempt_graded
+from ..core.events import evidence_too_fast, exam_attempt_graded
 from ..extensions import db
 from . import paper, stats
 from .models import (
@@ -58,6 +67,11 @@ class AttemptNotFound(ExamError):
 
 class ExamUnavailable(ExamError):
     """No attempts left, or the cooldown has not passed."""
+
+
+class TypingRefused(ExamError):
+    """A listen-and-type answer that was not saved: its audio was never sent, or no person could
+    have typed it in the time since."""
 
 
 class AttemptClosed(ExamError):
@@ -425,14 +439,87 @@ def save_answers(attempt: ExamAttempt, raw_responses: Mapping[str, Any]) -> list
     if not _hold_open(attempt, now):
         raise _refuse_closed(attempt)
     saved = []
+    refused: TypingRefused | None = None
     for qid, response in cleaned.items():
         answer = attempt.answer_for(qid)
         if answer.response != response:
+            entry = paper_entry(attempt, qid)
+            problem = _typing_problem(attempt, entry, answer, response, now) \
+                if entry["type"] == "listen_type" else None
+            if problem is not None:
+                refused = refused or problem
+                continue  # not saved; the other answers of the same request still are
             answer.response = response
             answer.answered_at = now  # only a change moves it: it ends the typing time
         saved.append(answer)
     db.session.commit()
+    if refused is not None:
+        raise refused
     return saved
+
+
+def max_cpm(language: str) -> float:
+    """Characters per minute beyond which nobody types what they hear (LISTEN_TYPE_MAX_CPM)."""
+    limits = current_app.config["LISTEN_TYPE_MAX_CPM"]
+    return float(limits.get(language, limits.get("*", 600.0)))
+
+
+def _typing_problem(attempt: ExamAttempt, entry: Mapping[str, Any], answer: ExamAnswer, response: Any,
+                    now: datetime) -> TypingRefused | None:
+    """Why this listen-and-type answer cannot be saved now, or None. An impossible speed is also
+    reported as evidence that arrived too fast (the caller commits)."""
+    characters = len(normalise(response or "", entry["language"]))
+    if not characters:
+        return None
+    if answer.audio_served_at is None:
+        return TypingRefused(_l("Play the recording first: your typing time starts when the recording "
+                                "is sent to you. This answer was not saved."))
+    seconds = (now - answer.audio_served_at).total_seconds()
+    limit = max_cpm(entry["language"])
+    if seconds > 0 and characters * 60.0 / seconds <= limit:
+        return None
+    evidence_too_fast.send(attempt.user_id, kind="listen_type", subject=f"{attempt.exam_slug}:{entry['id']}",
+                           ref_id=attempt.id, seconds=max(0.0, seconds), minimum_seconds=characters * 60.0 / limit,
+                           detail={"characters": characters, "max_cpm": limit})
+    return TypingRefused(_l("This answer was not saved: %(n)d characters %(seconds)d seconds after the recording "
+                            "was sent is faster than anyone types (more than %(limit)d characters per minute). "
+                            "Listen, then type what you hear.",
+                            n=characters, seconds=int(max(0.0, seconds)), limit=int(limit)))
+
+
+@functools.lru_cache(maxsize=512)
+def _wav_seconds(path: str) -> float:
+    # Audio files are content-addressed (named by a hash of the text and voice): a name's
+    # length never changes, so it is read once per process.
+    try:
+        return float(soundfile.info(path).duration)
+    except (RuntimeError, OSError):
+        return 0.0
+
+
+def audio_seconds(entry: Mapping[str, Any]) -> float:
+    """How long the question's recording plays; 0 when the file is missing."""
+    if not entry.get("audio"):
+        return 0.0
+    return _wav_seconds(str(Path(current_app.config["AUDIO_CACHE_DIR"]) / entry["audio"]))
+
+
+def listen_audio(attempt: ExamAttempt, question_id: str) -> Path:
+    """The question's recording for this attempt. The first time it is sent to an open attempt
+    starts the question's typing clock (server time); later requests (replays, Range requests)
+    change nothing. Raises AttemptNotFound for a question without audio."""
+    entry = paper_entry(attempt, question_id)
+    path = Path(current_app.config["AUDIO_CACHE_DIR"]) / (entry.get("audio") or "")
+    if entry["type"] != "listen_type" or not entry.get("audio") or not path.is_file():
+        raise AttemptNotFound(_l("There is no such question in this attempt."))
+    if attempt.is_open:
+        answer = attempt.answer_for(question_id)
+        # Conditional, so the browser's parallel Range requests cannot move the first time.
+        db.session.execute(
+            update(ExamAnswer).where(ExamAnswer.id == answer.id, ExamAnswer.audio_served_at.is_(None))
+            .values(audio_served_at=utcnow()).execution_options(synchronize_session=False))
+        db.session.commit()
+    return path
 
 
 def mark_shown(attempt: ExamAttempt) -> None:
@@ -447,23 +534,6 @@ def mark_shown(attempt: ExamAttempt) -> None:
             changed = True
     if changed:
         db.session.commit()
-
-
-def mark_listen_started(attempt: ExamAttempt, question_id: str) -> datetime:
-    """The first press of play on a listen-and-type question starts its typing clock."""
-    entry = paper_entry(attempt, question_id)
-    if entry["type"] != "listen_type":
-        raise AttemptNotFound(_l("There is no such question in this attempt."))
-    now = utcnow()
-    if not _hold_open(attempt, now):
-        raise _refuse_closed(attempt)
-    answer = attempt.answer_for(question_id)
-    if answer.listen_started_at is None:
-        answer.listen_started_at = now
-    if answer.shown_at is None:
-        answer.shown_at = now
-    db.session.commit()
-    return answer.listen_started_at
 
 
 def submit_attempt(attempt: ExamAttempt, raw_responses: Mapping[str, Any] | None = None) -> ExamAttempt:
@@ -511,15 +581,29 @@ def finish_attempt(attempt: ExamAttempt, reason: str) -> bool:
     db.session.commit()
     exam_attempt_graded.send(attempt.user_id, attempt_id=attempt.id, exam_slug=attempt.exam_slug,
                              passed=attempt.passed, score=attempt.score)
+    if reason == CLOSED_SUBMITTED:
+        _report_if_too_fast(attempt)
     db.session.commit()  # whatever the listeners recorded
     return True
+
+
+def _report_if_too_fast(attempt: ExamAttempt) -> None:
+    """Report an attempt submitted faster than a person reads and answers its questions."""
+    per_question = float(current_app.config.get("EXAM_MIN_SECONDS_PER_QUESTION") or 0)
+    answered = sum(1 for entry, answer in iter_paper(attempt) if paper.is_answered(entry, answer.response))
+    minimum = per_question * answered
+    seconds = ((attempt.closed_at or utcnow()) - attempt.started_at).total_seconds()
+    if answered and seconds < minimum:
+        evidence_too_fast.send(attempt.user_id, kind="exam", subject=attempt.exam_slug, ref_id=attempt.id,
+                               seconds=max(0.0, seconds), minimum_seconds=minimum,
+                               detail={"questions": answered, "score": attempt.score})
 
 
 def _grade(attempt: ExamAttempt, now: datetime) -> None:
     earned = possible = 0.0
     for entry in attempt.paper:
         answer = attempt.answer_for(entry["id"])
-        seconds = _typing_seconds(attempt, answer) if entry["type"] == "listen_type" else None
+        seconds = _typing_seconds(attempt, entry, answer) if entry["type"] == "listen_type" else None
         result = paper.score(entry, answer.response, seconds)
         answer.fraction = result.fraction
         answer.points_awarded = result.fraction * entry["points"]
@@ -535,14 +619,13 @@ def _grade(attempt: ExamAttempt, now: datetime) -> None:
     attempt.graded_at = now
 
 
-def _typing_seconds(attempt: ExamAttempt, answer: ExamAnswer) -> float:
-    """From the first play (else from when the question was shown) to the last change."""
+def _typing_seconds(attempt: ExamAttempt, entry: Mapping[str, Any], answer: ExamAnswer) -> float:
+    """From when the audio was first sent to this attempt to the last change, and never less
+    than the recording lasts: nobody finishes typing what they have not heard yet."""
     if answer.answered_at is None:
         return 0.0
-    start = answer.listen_started_at
-    if start is None or start > answer.answered_at:
-        start = answer.shown_at or attempt.started_at
-    return max(0.0, (answer.answered_at - start).total_seconds())
+    start = answer.audio_served_at or attempt.started_at  # saved before audio timing existed
+    return max((answer.answered_at - start).total_seconds(), audio_seconds(entry), 0.0)
 
 
 # --- statistics for trainers ---------------------------------------------------------

@@ -1,6 +1,6 @@
 from typing import NamedTuple
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -107,6 +107,9 @@ def save(attempt_id: int):
         return redirect(url_for(".result", attempt_id=attempt.id))
     except paper.InvalidResponse:
         abort(400)
+    except services.TypingRefused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".attempt", attempt_id=attempt.id))
     if moved:
         return redirect(url_for(".attempt", attempt_id=attempt.id, _anchor=f"q-{moved}"))
     flash(_("Your answers are saved."), "success")
@@ -126,6 +129,8 @@ def autosave(attempt_id: int, question_id: str):
         abort(404)
     except paper.InvalidResponse:
         return jsonify(error="invalid", message=_("This answer does not fit the question.")), 400
+    except services.TypingRefused as exc:
+        return jsonify(error="too_fast", message=str(exc)), 422
     except services.AttemptClosed as exc:
         return jsonify(error="time_up" if exc.expired else "closed", message=str(exc),
                        result_url=url_for(".result", attempt_id=attempt.id)), 409
@@ -134,19 +139,22 @@ def autosave(attempt_id: int, question_id: str):
                    unanswered=services.unanswered(attempt))
 
 
-@bp.route("/attempts/<int:attempt_id>/listen/<question_id>", methods=["POST"])
+@bp.route("/attempts/<int:attempt_id>/audio/<question_id>")
 @allow(Role.LEARNER)
-def listen_started(attempt_id: int, question_id: str):
-    """The learner pressed play: the typing clock of this question starts now (server time)."""
+def listen_audio(attempt_id: int, question_id: str):
+    """A listen-and-type recording, sent per attempt: the first time it is sent starts that
+    question's typing clock on the server (the browser is not asked when play was pressed)."""
     attempt = _own_attempt(attempt_id)
     try:
-        started = services.mark_listen_started(attempt, question_id)
+        path = services.listen_audio(attempt, question_id)
     except services.AttemptNotFound:
         abort(404)
-    except services.AttemptClosed as exc:
-        return jsonify(error="time_up" if exc.expired else "closed", message=str(exc),
-                       result_url=url_for(".result", attempt_id=attempt.id)), 409
-    return jsonify(started_at=started.isoformat() + "Z")
+    # conditional=True keeps HTTP Range (browsers seek audio with it); no-store so each new
+    # page asks the server again rather than a cache shared with another attempt.
+    response = send_file(path, mimetype="audio/wav", conditional=True)
+    response.cache_control.no_store = True
+    response.cache_control.private = True
+    return response
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["GET", "POST"])
@@ -161,6 +169,9 @@ def submit(attempt_id: int):
         services.submit_attempt(attempt, responses)
     except paper.InvalidResponse:
         abort(400)
+    except services.TypingRefused as exc:
+        flash(str(exc), "error")  # not submitted: the learner can listen and type again
+        return redirect(url_for(".attempt", attempt_id=attempt.id))
     return redirect(url_for(".result", attempt_id=attempt.id))
 
 

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from ..accounts.permissions import Role, allow, has_role
 from ..core.i18n import content_language
+from ..core.inputs import db_int, parse_db_int
 from ..extensions import db
 from ..roleplays.models import Attempt
 from . import services
@@ -29,7 +30,7 @@ def _attempt_or_404(attempt_id: int) -> Attempt:
 
 
 def _page_arg() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    return max(1, request.args.get("page", 1, type=db_int) or 1)
 
 
 @bp.route("/reviews")
@@ -65,7 +66,7 @@ def override(attempt_id: int):
             for error in errors:
                 flash(str(error), "error")
         return redirect(url_for(".attempt", attempt_id=attempt_id))
-    turn_id = int(form.turn_id.data) if (form.turn_id.data or "").isdigit() else None
+    turn_id = parse_db_int(form.turn_id.data)
     try:
         services.override_item(attempt_id, turn_id, form.item_id.data, form.points.data, form.comment.data,
                                current_user)
@@ -78,7 +79,7 @@ def override(attempt_id: int):
 
 def _lesson_form_or_back(attempt_id: int) -> LessonForm | None:
     form = LessonForm()
-    if form.validate_on_submit() and (form.turn_id.data or "").isdigit():
+    if form.validate_on_submit() and parse_db_int(form.turn_id.data) is not None:
         return form
     for errors in form.errors.values():
         for error in errors:

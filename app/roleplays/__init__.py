@@ -1,9 +1,12 @@
+import os
+
 from flask_babel import lazy_gettext as _l
 
 
 def init_app(app):
     from ..accounts.permissions import Role
     from ..content.services import register_syncer
+    from ..core.startup import register_startup_task
     from ..core.nav import NavItem, register_nav
     from . import services
     from .cli import roleplay_cli
@@ -13,6 +16,10 @@ def init_app(app):
     app.cli.add_command(roleplay_cli)
     register_nav(app, NavItem("roleplays.index", _l("Role-plays"), (Role.LEARNER,), "learn"))
     register_syncer(app, order=30, name="roleplays", syncer=services.sync_roleplays)
+    # Embedded mode (no queue): replies a crash left half-graded are graded when the server starts.
+    register_startup_task(app, "roleplays: recover interrupted grading", services.recover_interrupted)
+    app.config.setdefault("RECORDINGS_PENDING_MAX_MB", float(os.environ.get("RECORDINGS_PENDING_MAX_MB", "50")))
+    app.config.setdefault("RECOVER_ON_START_SECONDS", float(os.environ.get("RECOVER_ON_START_SECONDS", "60")))
 
     def rule_label(item):
         """{{ item|rule_label }} or {{ 'intent:apologise'|rule_label }}: never an internal rule name."""

@@ -13,12 +13,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 
 from content_schema import ContentBundle, ContentError, ContentValidationError
@@ -31,6 +32,7 @@ from grading.rubric import ItemResult, Phrasebook as GradingPhrasebook, load_phr
 from grading.scoring import is_passed, percent
 from speech.errors import AudioError
 from speech.metrics import compute_metrics
+from speech.presence import detect_speech
 
 from ..accounts.models import utcnow
 from ..core import events
@@ -61,6 +63,9 @@ STALE_GRADING_AFTER = timedelta(minutes=10)  # a "grading" claim older than this
 PROVOKED_ANGER = 60  # customer lines at or above this anger count as provocation for delivery
 MAX_TYPED_CHARS = 2000
 RINGS_ALLOWED = 3
+RING_SECONDS = 3.0        # one ring of the call screen (drill.js rings every 3 s, the first at once)
+RING_GRACE_SECONDS = 1.0  # the call page loading after "start": not held against the trainee
+PENDING_STATUSES = (RECEIVED, GRADING, TURN_PENDING)
 
 
 # --- errors the views turn into HTTP answers -------------------------------------------
@@ -92,6 +97,20 @@ class BadAudio(RoleplayError):
     """The upload is unusable; ``code`` is speech's AudioError code."""
 
     status = 400
+
+
+class VoiceUnavailable(RoleplayError):
+    """A recording sent to a call in a language this server cannot recognise (typed only)."""
+
+    status = 409
+    code = "voice_unavailable"
+
+
+class PendingStorageFull(RoleplayError):
+    """The learner's recordings waiting for grading already fill their allowance."""
+
+    status = 429
+    code = "pending_full"
 
 
 class GradingFailed(RoleplayError):
@@ -426,11 +445,31 @@ def expire_idle(user_id: int | None = None, attempt_id: int | None = None) -> No
     db.session.expire_all()
 
 
-def answer_call(attempt: Attempt, rings: int) -> Attempt:
-    """The trainee picked up after `rings` rings. Repeating it changes nothing."""
+def ring_seconds(document: dict) -> float:
+    """How long one ring lasts in this scenario (call_rules.answer_within_rings.ring_seconds, else 3 s)."""
+    try:
+        seconds = float(document["call_rules"]["answer_within_rings"].get("ring_seconds") or RING_SECONDS)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return RING_SECONDS
+    return seconds if seconds > 0 else RING_SECONDS
+
+
+def rings_heard(attempt: Attempt, now: datetime | None = None) -> int:
+    """The ring the phone is on, by the server's clock: ring 1 as the call starts, one more every
+    ring_seconds (after a short grace for the call page to load)."""
+    elapsed = ((now or utcnow()) - attempt.started_at).total_seconds() - RING_GRACE_SECONDS
+    return max(1, min(99, 1 + int(max(0.0, elapsed) // ring_seconds(attempt.version.spec))))
+
+
+def answer_call(attempt: Attempt, rings: int | None = None) -> Attempt:
+    """The trainee picked up. Repeating it changes nothing.
+
+    The ring it was picked up on is measured here, from when the call started to this request;
+    the count the browser sends (`rings`) is ignored, so it cannot be claimed.
+    """
     if attempt.status != RINGING:
         return attempt
-    rings = max(1, min(int(rings), 99))
+    rings = rings_heard(attempt)
     document = attempt.version.spec
     rule = document["call_rules"]["answer_within_rings"]
     items = []
@@ -492,28 +531,66 @@ def recordings_dir() -> Path:
     return Path(current_app.config["RECORDINGS_DIR"])
 
 
+def pending_limit_bytes() -> int:
+    """How many bytes of recordings one learner may have waiting for grading (RECORDINGS_PENDING_MAX_MB)."""
+    return int(float(current_app.config.get("RECORDINGS_PENDING_MAX_MB") or 50) * 1024 * 1024)
+
+
+def pending_recording_bytes(user_id: int) -> int:
+    """The size on disk of the learner's recordings not graded yet (received, grading or pending)."""
+    paths = db.session.scalars(select(Turn.recording_path).join(Attempt).where(
+        Attempt.user_id == user_id, Turn.status.in_(PENDING_STATUSES), Turn.recording_path.is_not(None))).all()
+    total = 0
+    for relative in paths:
+        try:
+            total += (recordings_dir() / relative).stat().st_size
+        except OSError:
+            continue
+    return total
+
+
+def _discard(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
 def submit_voice(attempt: Attempt, data: bytes, speech_ended_ms: int | None = None) -> Turn:
     """Save the recording FIRST, check it is usable audio, then record the turn as received.
 
-    Raises BadAudio (no turn is used up) when the recording cannot be recognised.
+    Raises VoiceUnavailable before anything is stored when this server cannot recognise the
+    call's language (the reply could never be graded and would hold the call), PendingStorageFull
+    when the learner's ungraded recordings would exceed their allowance, and BadAudio (no turn
+    is used up, the file is deleted) when the recording cannot be recognised.
     """
     _claim_call(attempt, "voice")
+    if not voice_available(attempt.language):
+        raise VoiceUnavailable("This call's language cannot be recognised here; reply by typing.")
+    if pending_recording_bytes(attempt.user_id) + len(data) > pending_limit_bytes():
+        raise PendingStorageFull("Too many recordings are waiting for grading.")
     relative = Path(f"u{attempt.user_id}") / f"a{attempt.id}" / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex}.wav"
     path = recordings_dir() / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)  # a crash never leaves half a file under the final name
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)  # a crash never leaves half a file under the final name
+    except BaseException:
+        _discard(tmp)
+        raise
     try:
         speech.load_audio(path)
     except AudioError as exc:
-        # The rejected upload stays on disk (under rejected/) so support can see what the
-        # browser sent; it is not a turn, so the trainee simply tries again.
-        rejected = recordings_dir() / "rejected" / relative
-        rejected.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, rejected)
+        # Not a turn: the trainee simply tries again. Kept files would let one learner fill
+        # the disk with refused uploads, so nothing of it stays.
+        _discard(path)
         raise BadAudio(exc.message, code=exc.code) from exc
-    return _add_turn(attempt, "voice", recording_path=relative.as_posix(), speech_ended_ms=speech_ended_ms)
+    try:
+        return _add_turn(attempt, "voice", recording_path=relative.as_posix(), speech_ended_ms=speech_ended_ms)
+    except BaseException:
+        _discard(path)  # the call had moved on (a second reply raced this one): no turn, no file
+        raise
 
 
 # --- grading -----------------------------------------------------------------------------
@@ -593,8 +670,45 @@ def grade_turn(turn_id: int) -> Turn | None:
     return turn
 
 
+# Why a voice reply scored 0 without being graded on its words (metrics["no_speech"]).
+NO_SPEECH_MESSAGES = {
+    "silence": _l("No speech was heard in this recording (it is silent), so this reply scores 0. "
+                  "Answer the caller in your own voice."),
+    "tone": _l("No speech was heard in this recording (only a steady tone or hum), so this reply scores 0. "
+               "Answer the caller in your own voice."),
+    "noise": _l("No speech was heard in this recording (only noise), so this reply scores 0. "
+                "Answer the caller in your own voice."),
+    "no_words": _l("No words could be recognised in this recording, so this reply scores 0. "
+                   "Speak clearly, close to the microphone."),
+}
+
+
+def no_speech_reason(turn: Turn) -> str | None:
+    """silence | tone | noise | no_words when the voice reply held no speech (it scores 0), else None."""
+    return (turn.metrics or {}).get("no_speech") if turn.mode == "voice" else None
+
+
+def _no_speech_grade(context: TurnContext, reason: str, first_turn: bool) -> TurnGrade:
+    """Nothing was said: every judgement fails and the reply earns nothing (a grammar recogniser
+    would have heard the sound as the expected phrases, and saying nothing breaks no rule)."""
+    from flask_babel import force_locale
+    context.text, context.metrics = "", None
+    grade = grade_reply_turn(context, first_turn=first_turn)
+    messages = {}
+    for ui, locale in (("zh-CN", "zh_CN"), ("en", "en")):
+        with force_locale(locale):
+            messages[ui] = str(NO_SPEECH_MESSAGES[reason])
+    judgements = {name: replace(j, held=False) for name, j in grade.judgements.items()}
+    return replace(grade, judgements=judgements, passed=False, earned=0.0, fraction=0.0, outcome="escalate",
+                   tips={ui: [messages[ui]] + list(grade.tips.get(ui, [])) for ui in messages})
+
+
 def _grade(turn: Turn) -> tuple[str, dict | None, TurnGrade]:
-    """Recognise a voice reply, then grade it with the one grading pipeline."""
+    """Recognise a voice reply, then grade it with the one grading pipeline.
+
+    A recording without speech (a tone, noise) is not recognised at all, and one in which no
+    word was recognised is not graded on words: both score 0 and say why.
+    """
     attempt = turn.attempt
     doc = doc_of(attempt)
     node = doc.nodes[turn.node_id]
@@ -603,13 +717,22 @@ def _grade(turn: Turn) -> tuple[str, dict | None, TurnGrade]:
     metrics = None
     if turn.mode == "voice":
         audio = speech.load_audio(recordings_dir() / turn.recording_path)
-        grammar = None
-        if speech.uses_grammar(language):
-            forms = [form for pair in (phrasebook.pairs if phrasebook else ()) if pair.language == language
-                     for form in pair.habitual]
-            grammar = doc.grammar(turn.node_id, phrasebook_forms=forms)
-        transcript = speech.recognize(language, audio, grammar).text
         metrics = compute_metrics(audio).to_dict()
+        presence = detect_speech(audio)
+        reason = presence.reason
+        transcript = ""
+        if presence.speech:
+            grammar = None
+            if speech.uses_grammar(language):
+                forms = [form for pair in (phrasebook.pairs if phrasebook else ()) if pair.language == language
+                         for form in pair.habitual]
+                grammar = doc.grammar(turn.node_id, phrasebook_forms=forms)
+            transcript = speech.recognize(language, audio, grammar).text
+            reason = None if transcript.strip() else "no_words"
+        if reason is not None:
+            metrics.update(no_speech=reason, presence=presence.to_dict())
+            context = turn_context(doc, turn.node_id, "", phrasebook)
+            return "", metrics, _no_speech_grade(context, reason, turn.seq == 1)
     else:
         transcript = turn.transcript or ""
     context = turn_context(doc, turn.node_id, transcript, phrasebook)
@@ -630,7 +753,7 @@ def _baseline_metrics(attempt: Attempt, turn: Turn) -> dict | None:
     for earlier in attempt.turns:
         if earlier.seq >= turn.seq:
             break
-        if earlier.mode == "voice" and earlier.metrics:
+        if earlier.mode == "voice" and earlier.metrics and not no_speech_reason(earlier):
             return earlier.metrics
     return None
 
@@ -693,6 +816,21 @@ def _finish(attempt: Attempt, ending: str, doc: ScenarioDoc, last_turn: Turn) ->
     attempt.ending = ending
     attempt.status = ENDED
     attempt.finished_at = utcnow()
+    _report_if_too_fast(attempt, last_turn)
+
+
+def _report_if_too_fast(attempt: Attempt, last_turn: Turn) -> None:
+    """A call whose replies came faster than a person can hear a customer's line and answer it is
+    reported (certification shows it to HR and trainers); it still counts as graded."""
+    per_reply = float(current_app.config.get("CALL_MIN_SECONDS_PER_REPLY") or 0)
+    replies = len([t for t in attempt.turns if t.status == GRADED or t is last_turn])
+    if per_reply <= 0 or not replies or attempt.answered_at is None:
+        return
+    seconds = (attempt.finished_at - attempt.answered_at).total_seconds()
+    if seconds < per_reply * replies:
+        events.evidence_too_fast.send(attempt.user_id, kind="call", subject=attempt.version.slug, ref_id=attempt.id,
+                                      seconds=round(seconds, 1), minimum_seconds=per_reply * replies,
+                                      detail={"replies": replies, "mode": attempt.mode})
 
 
 def _score_call(attempt: Attempt, doc: ScenarioDoc, last_turn: Turn | None = None) -> None:
@@ -721,6 +859,7 @@ def regrade_attempt(attempt_id: int) -> Attempt | None:
                                           func.coalesce(Turn.claimed_at, Turn.grading_started_at) < stale)
                        .values(status=TURN_PENDING))
     db.session.commit()
+    _release_unrecognisable(attempt)
     waiting = db.session.scalars(select(Turn.id).where(Turn.attempt_id == attempt_id,
                                                        Turn.status.in_((RECEIVED, TURN_PENDING)))
                                  .order_by(Turn.seq)).all()
@@ -728,6 +867,74 @@ def regrade_attempt(attempt_id: int) -> Attempt | None:
         grade_turn(turn_id)
     db.session.expire_all()
     return db.session.get(Attempt, attempt_id)
+
+
+def _release_unrecognisable(attempt: Attempt) -> None:
+    """Give back a call held by a recording nobody here can recognise (its language has no speech
+    model): the waiting voice reply is dropped with its file and the call waits for a reply again,
+    which the trainee can type. Grading it as 0 would blame the trainee for the server."""
+    if voice_available(attempt.language):
+        return
+    stuck = db.session.scalars(select(Turn).where(Turn.attempt_id == attempt.id, Turn.mode == "voice",
+                                                  Turn.status.in_((RECEIVED, TURN_PENDING)))).all()
+    if not stuck:
+        return
+    for turn in stuck:
+        if turn.recording_path:
+            _discard(recordings_dir() / turn.recording_path)
+        current_app.logger.warning("turn %s: no speech model for %s; the reply was dropped and the call "
+                                   "given back to the trainee", turn.id, attempt.language)
+        db.session.delete(turn)
+    db.session.flush()
+    db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.status == PENDING)
+                       .values(status=IN_CALL, last_activity_at=utcnow()))
+    db.session.commit()
+    db.session.expire_all()
+
+
+RECOVER_MAX_TURNS = 200
+
+
+def recover_interrupted(app, *, max_turns: int = RECOVER_MAX_TURNS, budget_seconds: float | None = None) -> dict:
+    """Embedded mode start-up: grade the replies a crash left "received" or "grading".
+
+    Without a queue (no REDIS_URL) nothing else would pick them up until someone regrades by hand.
+    Run before this process serves anything, so no claim can be live: "grading" claims are put
+    back to pending and graded at once. Bounded by max_turns and budget_seconds
+    (RECOVER_ON_START_SECONDS); what is left stays pending for `flask roleplay regrade`.
+    Returns {"graded": [...], "failed": [...], "left": n}.
+    """
+    import time
+    report: dict = {"graded": [], "failed": [], "left": 0}
+    if app.config.get("REDIS_URL"):
+        return report  # production mode: the workers' sweeper recovers lost turns
+    budget = float(budget_seconds if budget_seconds is not None
+                   else app.config.get("RECOVER_ON_START_SECONDS") or 60)
+    deadline = time.monotonic() + budget
+    with app.app_context():
+        db.session.execute(update(Turn).where(Turn.status == GRADING).values(status=TURN_PENDING)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+        waiting = db.session.scalars(select(Turn.id).where(Turn.status.in_((RECEIVED, TURN_PENDING)))
+                                     .order_by(Turn.id)).all()
+        for index, turn_id in enumerate(waiting):
+            if index >= max_turns or time.monotonic() > deadline:
+                report["left"] = len(waiting) - index
+                break
+            attempt_id = db.session.scalar(select(Turn.attempt_id).where(Turn.id == turn_id))
+            try:
+                _release_unrecognisable(db.session.get(Attempt, attempt_id))
+                turn = grade_turn(turn_id)
+            except GradingFailed:
+                report["failed"].append(turn_id)
+                continue
+            if turn is not None and turn.status == GRADED:
+                report["graded"].append(turn_id)
+        db.session.remove()
+    if waiting:
+        app.logger.warning("start-up: replies interrupted by a restart: graded %s, still failing %s, left %s "
+                           "for `flask roleplay regrade`", report["graded"], report["failed"], report["left"])
+    return report
 
 
 def rescore_attempt(attempt_id: int) -> Attempt | None:
@@ -746,8 +953,8 @@ def rescore_attempt(attempt_id: int) -> Attempt | None:
     doc = doc_of(attempt)
     phrasebook = current_phrasebook()
     for turn in attempt.turns:
-        if turn.status != GRADED or turn.node_id not in doc.nodes:
-            continue
+        if turn.status != GRADED or turn.node_id not in doc.nodes or no_speech_reason(turn):
+            continue  # a reply without speech stays at 0: there are no words to grade again
         context = turn_context(doc, turn.node_id, turn.transcript or "", phrasebook)
         if turn.mode == "voice" and turn.metrics:
             context.metrics, context.baseline = turn.metrics, _baseline_metrics(attempt, turn)
@@ -816,6 +1023,8 @@ def apply_overrides(attempt_id: int, overrides: dict[tuple[int | None, str], flo
             item["matched"] = item["points_awarded"] < 0 if item.get("kind") == "forbidden" else item["points_awarded"] > 0
         delivery = [dict(d, points_awarded=points(turn, d)) for d in turn.delivery or []]
         turn_earned, turn_possible, judgements = score_items(items, delivery)
+        if no_speech_reason(turn) and not any(key[0] == turn.id for key in wanted):
+            turn_earned = 0.0  # nothing was said, and no trainer heard otherwise
         earned += turn_earned
         possible += turn_possible
         rules_broken = rules_broken or not judgements["rules"].held
@@ -858,6 +1067,9 @@ def item_view(item: dict, ui_language: str) -> dict:
 
 def turn_view(turn: Turn, ui_language: str) -> dict:
     judgements = score_items(turn.items or [], turn.delivery or [])[2] if turn.status == GRADED else {}
+    no_speech = no_speech_reason(turn)
+    if no_speech:
+        judgements = {name: replace(j, held=False) for name, j in judgements.items()}
     items = [item_view(item, ui_language) for item in turn.items or []]
     for item in items:
         # Another item of the same judgement was met: this one was an alternative, not a miss.
@@ -883,6 +1095,7 @@ def turn_view(turn: Turn, ui_language: str) -> dict:
         "tips": list((turn.tips or {}).get(ui_language) or (turn.tips or {}).get("zh-CN") or []),
         "habitual": list((turn.habitual or {}).get(ui_language) or (turn.habitual or {}).get("zh-CN") or []),
         "outcome": turn.outcome,
+        "no_speech": no_speech,
         "anger_before": turn.anger_before,
         "anger_after": turn.anger_after,
         "next_node": turn.next_node,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..accounts.permissions import Role, allow
 from ..core.i18n import content_language
+from ..core.inputs import db_bigint, db_int
 from ..extensions import db
 from ..jobs import enqueue_grading, queue_enabled
 from . import services
@@ -37,6 +38,10 @@ ERROR_MESSAGES = {
     "bad_request": _l("The request could not be understood."),
     "not_found": _l("There is nothing at this address."),
     "bad_mode": _l("Choose voice or typed replies."),
+    "voice_unavailable": _l("Replies to this call cannot be recognised by voice on this server. "
+                            "Please type your reply."),
+    "pending_full": _l("You have too many recordings waiting to be graded (limit %(mb)s MB). "
+                       "Wait until they are graded, then record again."),
 }
 ENDING_LABELS = {
     "resolved": _l("Resolved"),
@@ -57,6 +62,10 @@ def _message(code: str) -> str:
     if code == "too_long":
         return _("The recording is too long. Keep each reply under %(seconds)s seconds.",
                  seconds=int(current_app.config["MAX_AUDIO_SECONDS"]))
+    if code == "pending_full":
+        return _("You have too many recordings waiting to be graded (limit %(mb)s MB). "
+                 "Wait until they are graded, then record again.",
+                 mb=f"{services.pending_limit_bytes() / 1024 / 1024:g}")
     return str(ERROR_MESSAGES.get(code, ERROR_MESSAGES["bad_request"]))
 
 
@@ -230,6 +239,9 @@ def _state(attempt: Attempt) -> dict:
         "ending": attempt.ending,
         "report_url": url_for("roleplays.report", attempt_id=attempt.id),
         "rings_allowed": int(doc.rings_rule.get("rings", services.RINGS_ALLOWED)),
+        # The server counts the rings (answer_call); the call screen shows the same count.
+        "ring_period_ms": int(services.ring_seconds(version.spec) * 1000),
+        "ring": services.rings_heard(attempt) if attempt.status == "ringing" else attempt.rings,
     }
 
 
@@ -248,7 +260,7 @@ def api_state(attempt_id: int):
     # BEFORE the call: its grade and the call's next step are one commit, so a graded turn always
     # comes with the state after it (read the other way round, a grade committed in between
     # would pair "graded" with the call still waiting).
-    turn_id = request.args.get("turn", type=int)
+    turn_id = request.args.get("turn", type=db_int)
     turn_status = None
     if turn_id is not None:
         turn_status = db.session.scalar(select(Turn.status).where(Turn.id == turn_id, Turn.attempt_id == attempt_id))
@@ -267,12 +279,8 @@ def api_state(attempt_id: int):
 @allow(Role.LEARNER)
 def api_answer(attempt_id: int):
     attempt = _own_attempt(attempt_id)
-    body = request.get_json(silent=True) or {}
-    try:
-        rings = int(body.get("rings", 1))
-    except (TypeError, ValueError):
-        return _error("bad_request", 400)
-    services.answer_call(attempt, rings)
+    # The ring is measured on the server; a "rings" the browser sends is not trusted.
+    services.answer_call(attempt)
     return jsonify(_state(_fresh(attempt_id)))
 
 
@@ -285,7 +293,7 @@ def api_turns(attempt_id: int):
             upload = request.files.get("audio")
             if upload is None:
                 return _error("no_audio", 400)
-            ended_ms = request.form.get("speech_ended_ms", type=int)
+            ended_ms = request.form.get("speech_ended_ms", type=db_bigint)
             turn = services.submit_voice(attempt, upload.read(), ended_ms)
         elif request.is_json:
             body = request.get_json(silent=True)
@@ -317,7 +325,8 @@ def _turn_result(turn: Turn, attempt: Attempt, state: dict) -> dict:
     """A graded reply's feedback and the call's state after it."""
     view = services.turn_view(turn, content_language())
     payload = {key: view[key] for key in ("id", "transcript", "score_fraction", "items", "judgements", "passed",
-                                          "tips", "habitual", "delivery", "mode", "status")}
+                                          "tips", "habitual", "delivery", "mode", "status",
+                                          "no_speech")}
     return {"turn": payload, "outcome": turn.outcome, "anger": attempt.anger, "state": state}
 
 

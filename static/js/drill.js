@@ -98,7 +98,7 @@
   }
 
   // ---- ringing ------------------------------------------------------------------------------
-  var RING_PERIOD_MS = 3000;   // one ring: a double burst of ring tone, then quiet
+  var RING_PERIOD_MS = 3000;   // one ring: a double burst of ring tone, then quiet (the server's period wins)
   var ringTimer = null;
   var rings = 0;
 
@@ -140,7 +140,10 @@
     el.answer.disabled = false;
     setStatus(t("ringing"));
     if (ringTimer) return;
-    rings = 0;
+    // The server measures the ring the call is answered on; start from its count (a reloaded page
+    // does not start again at ring 1).
+    if (state.ring_period_ms) RING_PERIOD_MS = state.ring_period_ms;
+    rings = Math.max(0, (state.ring || 1) - 1);
     ring();
     ringTimer = window.setInterval(ring, RING_PERIOD_MS);
   }

@@ -1,4 +1,5 @@
-// Exam attempt page: autosave per question, ordering buttons, listen-start, countdown display.
+// Exam attempt page: autosave per question, ordering buttons, countdown display. Listen-and-type
+// timing needs nothing here: the server starts the clock when it first sends the recording.
 // The server keeps the real clock and refuses late saves; everything here only mirrors it.
 // Without JavaScript the page still works: the Save/Submit buttons post the whole sheet.
 (function () {
@@ -17,7 +18,6 @@
   var inFlight = {};   // question id -> true while a save is on its way
   var dirty = {};      // question id -> changed since the last successful save
   var closed = false;  // the server closed the attempt: stop sending
-  var listenMarked = {};
 
   function url(template, questionId) {
     return template.replace("__QUESTION__", encodeURIComponent(questionId));
@@ -172,22 +172,6 @@
     (button.disabled ? item.querySelector(up ? ".move-down" : ".move-up") : button).focus();
     changed(item.closest("fieldset").dataset.question, 0);
     say(msg.msgMoved.replace("__N__", position).replace("__TOTAL__", items.length), "saving");
-  });
-
-  // Listen-and-type: the first play starts the typing clock on the server.
-  Array.prototype.forEach.call(form.querySelectorAll("audio.listen-audio"), function (audio) {
-    audio.addEventListener("play", function () {
-      var questionId = audio.closest("fieldset").dataset.question;
-      if (listenMarked[questionId] || closed) { return; }
-      listenMarked[questionId] = true;
-      academyFetch(url(msg.listenUrl, questionId), {method: "POST", headers: {"Accept": "application/json"}})
-        .then(function (response) {
-          if (response.status === 409) { return response.json().then(closeAttempt); }
-          if (!response.ok) { listenMarked[questionId] = false; }
-          return null;
-        })
-        .catch(function () { listenMarked[questionId] = false; });
-    });
   });
 
   form.addEventListener("submit", function () {

@@ -27,7 +27,9 @@ def _non_white_share(png_path) -> float:
 
 @pytest.mark.browser
 def test_trainee_certified_and_hr_downloads_pdf_and_csv(page, live_server, ko_content, make_user, app, tmp_path,
-                                                        korean_speech):
+                                                        korean_speech, monkeypatch):
+    # The PDF's verify link and QR code come from the configured public address, never the Host header.
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", live_server)
     trainee = make_user("b-trainee", "learner", name="学员 张伟", cohort="2026-春季班")
     make_user("b-hr", "hr", name="人事 刘洋")
     with app.app_context():
@@ -82,4 +84,4 @@ def test_trainee_certified_and_hr_downloads_pdf_and_csv(page, live_server, ko_co
     share = _non_white_share(png)
     assert 0.02 < share < 0.9, share  # border, text and QR code drawn; not a blank page
     text = subprocess.run(["pdftotext", str(pdf_path), "-"], capture_output=True, text=True, check=True).stdout
-    assert "学员 张伟" in text and "座席" in text
+    assert "学员 张伟" in text and "座席" in text and f"{live_server}/verify/" in text

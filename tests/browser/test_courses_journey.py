@@ -30,7 +30,12 @@ def test_new_hire_reads_a_lesson_marks_it_done_and_switches_to_english(page, liv
     page.wait_for_timeout(1200)
     with page.expect_response(lambda r: r.url.endswith("/time")) as reported:
         page.evaluate("window.dispatchEvent(new PageTransitionEvent('pagehide'))")
-    assert reported.value.status == 200 and reported.value.json()["credited"] >= 1
+    # (The body of a keepalive request sent while the page goes is not readable in Chromium once the
+    # response is no-store, as every logged-in response now is; what was credited is checked below.)
+    assert reported.value.status == 200
+    with app.app_context():
+        row = db.session.scalar(select(LessonProgress).where(LessonProgress.user_id == newhire.id))
+        assert row is not None and row.seconds_spent >= 1
 
     page.click("#mark-done")
     page.wait_for_load_state("networkidle")

@@ -148,7 +148,8 @@ def test_quiz_on_a_phone(phone_page, live_server, app, shipped_exams, make_user)
 
 
 @pytest.mark.browser
-def test_listen_and_type_starts_its_clock_on_play(page, live_server, app, shipped_exams, make_user):
+def test_listen_and_type_is_timed_from_when_the_server_sends_the_audio(page, live_server, app, shipped_exams,
+                                                                       make_user):
     make_user("b-listen", "learner")
     log_in(page, live_server, "b-listen", TEST_PASSWORD)
     page.goto(f"{live_server}/exams/cert-agent")
@@ -156,19 +157,26 @@ def test_listen_and_type_starts_its_clock_on_play(page, live_server, app, shippe
     attempt_id = attempt_id_of(page)
     listen = next(entry for entry in paper_of(app, attempt_id) if entry["type"] == "listen_type")
     question = page.locator(f'fieldset[data-question="{listen["id"]}"]')
-    with page.expect_response(lambda r: f"/listen/{listen['id']}" in r.url) as started:
-        # A real click on a media control is not portable in headless Chromium; the play
-        # event is what the page listens to.
-        question.locator("audio").dispatch_event("play")
-    assert started.value.status == 200
+    # Typing before the recording was ever sent is refused, and the page says why.
+    question.locator("textarea").fill(listen["text"])
+    expect(page.locator("#autosave-status")).to_have_class(re.compile("autosave-error"))
+    with app.app_context():
+        assert db.session.get(ExamAttempt, attempt_id).answer_for(listen["id"]).response is None
+    # Fetching the recording (what pressing play does, with the page's cookies) starts the clock.
+    audio_src = question.locator("audio").get_attribute("src")
+    assert audio_src == f"/exams/attempts/{attempt_id}/audio/{listen['id']}"
+    assert page.request.get(f"{live_server}{audio_src}").headers["content-type"] == "audio/wav"
+    with app.app_context():  # the learner then listens and types for half a minute
+        answer = db.session.get(ExamAttempt, attempt_id).answer_for(listen["id"])
+        answer.audio_served_at -= timedelta(seconds=30)
+        db.session.commit()
+    question.locator("textarea").fill("")
     question.locator("textarea").fill(listen["text"])
     wait_until_saved(page)
     with app.app_context():
         answer = db.session.get(ExamAttempt, attempt_id).answer_for(listen["id"])
         assert answer.response == listen["text"]
-        assert answer.listen_started_at is not None and answer.answered_at >= answer.listen_started_at
-    audio_src = question.locator("audio").get_attribute("src")
-    assert page.request.get(f"{live_server}{audio_src}").headers["content-type"] == "audio/wav"
+        assert answer.audio_served_at is not None and answer.answered_at >= answer.audio_served_at
 
 
 @pytest.mark.browser

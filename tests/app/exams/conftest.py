@@ -79,3 +79,16 @@ def start_over_http(client, slug: str) -> int:
 def autosave(client, attempt_id: int, question_id: str, value, token: str):
     return client.put(f"/exams/attempts/{attempt_id}/answers/{question_id}", json={"response": value},
                       headers={"X-CSRFToken": token})
+
+
+def audio_sent(app, attempt_id: int, question_id: str = "listen-1", seconds_ago: float = 3600) -> None:
+    """Pretend the server sent this attempt the question's recording `seconds_ago` (it starts the
+    typing clock), so a test can save a listen-and-type answer at a human pace."""
+    from datetime import timedelta
+
+    from app.accounts.models import utcnow
+    from app.exams.models import ExamAttempt
+    with app.app_context():
+        answer = db.session.get(ExamAttempt, attempt_id).answer_for(question_id)
+        answer.audio_served_at = utcnow() - timedelta(seconds=seconds_ago)
+        db.session.commit()

@@ -17,7 +17,7 @@ from app.exams.models import CLOSED_EXPIRED, GRADED, IN_PROGRESS, ExamAttempt
 from app.extensions import db
 from tests.conftest import TEST_PASSWORD, csrf_token, login_as
 
-from .conftest import autosave, start_over_http
+from .conftest import audio_sent, autosave, start_over_http
 
 
 def load(app, attempt_id: int) -> ExamAttempt:
@@ -56,6 +56,7 @@ def test_autosave_keeps_answers_and_the_page_shows_them_in_the_same_order(app, c
     refused = client.put(f"/exams/attempts/{attempt_id}/answers/tf-1", json={"response": True})
     assert refused.status_code == 400
     # The learner sends only the text; timing fields are ignored.
+    audio_sent(app, attempt_id)
     autosave(client, attempt_id, "listen-1", "我家", token)
     client.put(f"/exams/attempts/{attempt_id}/answers/listen-1",
                json={"response": "我家的宽带", "seconds": 1, "cpm": 999}, headers={"X-CSRFToken": token})
@@ -246,23 +247,31 @@ def test_close_expired_command(app, exams, make_user, graded_signals):
     assert "closed 0 expired attempt(s)" in app.test_cli_runner().invoke(args=["exams", "close-expired"]).output
 
 
-def test_listen_clock_starts_on_first_play_and_is_measured_on_the_server(app, client, exams, make_user):
+def audio_sent_at(app, attempt_id: int, question_id: str = "listen-1"):
+    with app.app_context():
+        return db.session.get(ExamAttempt, attempt_id).answer_for(question_id).audio_served_at
+
+
+def test_listen_clock_starts_when_the_server_sends_the_audio(app, client, exams, make_user):
     login_as(client, make_user("typist"))
     attempt_id = start_over_http(client, "test-all-types")
-    client.get(f"/exams/attempts/{attempt_id}")  # shown
+    page = client.get(f"/exams/attempts/{attempt_id}").get_data(as_text=True)
     token = csrf_token(client, f"/exams/attempts/{attempt_id}")
-    started = client.post(f"/exams/attempts/{attempt_id}/listen/listen-1", headers={"X-CSRFToken": token})
-    assert started.status_code == 200
-    replay = client.post(f"/exams/attempts/{attempt_id}/listen/listen-1", headers={"X-CSRFToken": token})
-    assert replay.json["started_at"] == started.json["started_at"]  # a second play does not restart it
-    assert client.post(f"/exams/attempts/{attempt_id}/listen/single-1", headers={"X-CSRFToken": token}).status_code == 404
-    with app.app_context():
-        attempt = db.session.get(ExamAttempt, attempt_id)
-        answer = attempt.answer_for("listen-1")
-        assert answer.shown_at is not None and answer.listen_started_at >= answer.shown_at
-        answer.listen_started_at = utcnow() - timedelta(seconds=36)
-        db.session.commit()
-    autosave(client, attempt_id, "listen-1", "我家的宽带连不上网，麻烦尽快派人来看看。", token)
+    # The page plays the recording from the attempt's own URL, not a shared cache.
+    assert f'src="/exams/attempts/{attempt_id}/audio/listen-1"' in page
+    first = client.get(f"/exams/attempts/{attempt_id}/audio/listen-1")
+    assert first.status_code == 200 and first.mimetype == "audio/wav" and "no-store" in first.headers["Cache-Control"]
+    sent = audio_sent_at(app, attempt_id)
+    assert sent is not None
+    # Replays and Range requests do not restart the clock; other questions have no audio.
+    assert client.get(f"/exams/attempts/{attempt_id}/audio/listen-1", headers={"Range": "bytes=0-99"}).status_code == 206
+    assert audio_sent_at(app, attempt_id) == sent
+    assert client.get(f"/exams/attempts/{attempt_id}/audio/single-1").status_code == 404
+    # The old "play pressed" call from the browser is gone: nothing the client says starts the clock.
+    assert client.post(f"/exams/attempts/{attempt_id}/listen/listen-1",
+                       headers={"X-CSRFToken": token}).status_code in (404, 405)
+    audio_sent(app, attempt_id, seconds_ago=36)
+    assert autosave(client, attempt_id, "listen-1", "我家的宽带连不上网，麻烦尽快派人来看看。", token).status_code == 200
     client.post(f"/exams/attempts/{attempt_id}/submit", data={"csrf_token": token})
     with app.app_context():
         answer = db.session.get(ExamAttempt, attempt_id).answer_for("listen-1")
@@ -344,7 +353,7 @@ def test_another_learner_can_neither_read_nor_write_an_attempt(app, exams, make_
     assert intruder_client.get(base).status_code == 404
     assert intruder_client.get(f"{base}/result").status_code == 404
     assert autosave(intruder_client, attempt_id, "single-1", "a", token).status_code == 404
-    assert intruder_client.post(f"{base}/listen/listen-1", headers={"X-CSRFToken": token}).status_code == 404
+    assert intruder_client.get(f"{base}/audio/listen-1").status_code == 404
     assert intruder_client.post(f"{base}/save", data={"csrf_token": token, "paper": "1"}).status_code == 404
     assert intruder_client.post(f"{base}/submit", data={"csrf_token": token}).status_code == 404
     attempt = load(app, attempt_id)

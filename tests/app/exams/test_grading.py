@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.accounts.models import utcnow
 from app.exams import paper, services
 from app.extensions import db
 from grading.exam import score_ordering
@@ -18,10 +19,16 @@ ALL_RIGHT = {
 }
 
 
+def heard_long_ago(attempt) -> None:
+    """Pretend the recording was sent an hour ago, so saving the listen answer is humanly possible."""
+    attempt.answer_for("listen-1").audio_served_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+
+
 def typed_for(attempt, seconds: float) -> None:
-    """Pretend play was pressed `seconds` before the listen answer was last changed."""
+    """Pretend the recording was sent `seconds` before the listen answer was last changed."""
     answer = attempt.answer_for("listen-1")
-    answer.listen_started_at = answer.answered_at - timedelta(seconds=seconds)
+    answer.audio_served_at = answer.answered_at - timedelta(seconds=seconds)
     db.session.commit()
 
 
@@ -33,6 +40,7 @@ def test_all_right_answers_score_full_marks(app, exams, make_user):
     user = make_user("li-na")
     with app.app_context():
         attempt = services.start_attempt(user.id, "test-all-types")
+        heard_long_ago(attempt)
         services.save_answers(attempt, ALL_RIGHT)
         typed_for(attempt, 20)
         services.submit_attempt(attempt)
@@ -47,6 +55,7 @@ def test_partial_credit_and_wrong_answers(app, exams, make_user):
     user = make_user("wang-wei")
     with app.app_context():
         attempt = services.start_attempt(user.id, "test-all-types")
+        heard_long_ago(attempt)
         services.save_answers(attempt, {
             "single-1": "b",
             "multi-prop": ["a", "b", "d"],         # 2 right − 1 wrong, of 3 correct
@@ -102,6 +111,7 @@ def test_chinese_answers_tolerate_full_width_punctuation_and_spaces(app, exams, 
     user = make_user("chen")
     with app.app_context():
         attempt = services.start_attempt(user.id, "test-all-types")
+        heard_long_ago(attempt)
         services.save_answers(attempt, {
             "rewrite-1": "请问 您 怎么 称呼 ？",
             "listen-1": "我家的宽带 连不上网,麻烦尽快派人来看看. ",
@@ -147,6 +157,7 @@ def test_listen_type_results_for_certification(app, exams, make_user):
     other = make_user("other")
     with app.app_context():
         attempt = services.start_attempt(user.id, "test-all-types")
+        heard_long_ago(attempt)
         services.save_answers(attempt, {"listen-1": LISTEN_TEXT})
         typed_for(attempt, 18)
         assert services.listen_type_results(user.id) == []  # not graded yet
