@@ -32,6 +32,7 @@ from grading.rubric import (
     grade_reply,
     judge,
     judgement_of,
+    tips_for,
 )
 
 UI_LANGUAGES = ("zh-CN", "en")
@@ -93,9 +94,9 @@ def score_items(items: Sequence[Mapping], delivery: Sequence[Mapping] = (), *,
 
 
 def grade_turn(ctx: TurnContext, *, first_turn: bool = False) -> TurnGrade:
-    grades = {ui: grade_reply(ctx.text, ctx.items, ctx.language, rules=ctx.rules, phrasebook=ctx.phrasebook,
-                              ui_language=ui, scheme="judgements") for ui in UI_LANGUAGES}
-    grade = grades[UI_LANGUAGES[0]]
+    # Graded once; only the words of the feedback differ per UI language.
+    grade = grade_reply(ctx.text, ctx.items, ctx.language, rules=ctx.rules, ui_language=UI_LANGUAGES[0],
+                        scheme="judgements")
     items = list(grade.items)
     call_rules: list[ItemResult] = []
     if first_turn and ctx.greeting is not None:
@@ -106,14 +107,16 @@ def grade_turn(ctx: TurnContext, *, first_turn: bool = False) -> TurnGrade:
                                   transcript=ctx.text, language=ctx.language)
     earned, possible, judgements = score_items([asdict(r) for r in items + call_rules],
                                                [asdict(d) for d in delivery], is_sentence=grade.is_sentence)
-    tips = {ui: list(grades[ui].tips) + [_miss(r, ui) for r in call_rules + delivery if not r.matched]
+    tips = {ui: tips_for(grade.items, grade.graded_items, ui, grade.judgements)
+            + [_miss(r, ui) for r in call_rules + delivery if not r.matched]
             for ui in UI_LANGUAGES}
     return TurnGrade(
         items=items + call_rules, delivery=delivery, judgements=judgements,
         passed=all(j.held for j in judgements.values() if j.applies),
         earned=earned, possible=possible, fraction=grade.judged_fraction, outcome=outcome_of(judgements),
         tips={ui: [t for t in tips[ui] if t] for ui in UI_LANGUAGES},
-        habitual={ui: [hit._asdict() for hit in grades[ui].habitual_found] for ui in UI_LANGUAGES},
+        habitual={ui: [hit._asdict() for hit in ctx.phrasebook.find_habitual(ctx.text, ctx.language, ui)]
+                  for ui in UI_LANGUAGES} if ctx.phrasebook else {ui: [] for ui in UI_LANGUAGES},
         is_sentence=grade.is_sentence,
     )
 

@@ -38,6 +38,7 @@ class ReplyGrade:
     tips: list[str]     # one per missed intent / triggered forbidden item, in the UI language
     judgements: dict[str, "JudgementResult"] = field(default_factory=dict)
     is_sentence: bool = True
+    graded_items: list[RubricItem] = field(default_factory=list)   # the item behind each result
 
     @property
     def passed(self) -> bool:
@@ -127,7 +128,7 @@ def grade_reply(
     judgements = judge(results, is_sentence=sentence)
     tips = tips_for(results, graded_items, ui_language, judgements if scheme == "judgements" else None)
     habitual = phrasebook.find_habitual(text, language, ui_language) if phrasebook else []
-    return ReplyGrade(results, earned, possible, fraction, habitual, tips, judgements, sentence)
+    return ReplyGrade(results, earned, possible, fraction, habitual, tips, judgements, sentence, graded_items)
 
 
 _NOT_A_SENTENCE = {
