@@ -9,6 +9,7 @@ utterance gets its own.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -107,11 +108,71 @@ class RecognitionStream:
             return Transcript(text, words, round(self.audio_seconds, 3), round(self._decode_seconds, 4))
 
 
-class ModelRegistry:
-    """Loads each language's Vosk model at most once per process (thread-safe)."""
+# Kaldi decoder settings written into a model's conf/model.conf when it is loaded (tune_model):
+# free decoding with the models' shipped beams (10 / 3000 active / lattice 2) falls behind real time
+# on one loaded core, so a streamed reply would still wait for the decoder at its end. Measured on
+# the Korean model against espeak-ng speech (docs/production.md, "Decoder settings"); None keeps the
+# model's own value. VOSK_DECODER (the app) overrides them.
+DECODER_DEFAULTS: dict[str, str | None] = {"beam": "7.0", "max-active": "1500", "lattice-beam": "1.0"}
 
-    def __init__(self, config: SpeechConfig) -> None:
+
+def tune_model(path: Path, options: dict[str, str | None], cache_dir: Path) -> Path:
+    """A copy of the model at ``path`` whose conf/model.conf carries ``options`` (Kaldi decoder flags
+    without the leading dashes); every other file is a symlink to the original. Returns ``path``
+    itself when nothing changes. The copy lives under ``cache_dir`` and is reused while the same."""
+    options = {key: value for key, value in options.items() if value is not None}
+    conf = path / "conf" / "model.conf"
+    if not options or not conf.is_file():
+        return path
+    lines = conf.read_text().splitlines()
+    seen = set()
+    tuned_lines = []
+    for line in lines:
+        key = line.strip().lstrip("-").split("=", 1)[0]
+        if key in options:
+            tuned_lines.append(f"--{key}={options[key]}")
+            seen.add(key)
+        else:
+            tuned_lines.append(line)
+    tuned_lines += [f"--{key}={value}" for key, value in options.items() if key not in seen]
+    text = "\n".join(tuned_lines) + "\n"
+    if text.split() == "\n".join(lines).split():
+        return path
+    import hashlib
+    digest = hashlib.sha256(f"{path.resolve()}\n{text}".encode()).hexdigest()[:16]
+    target = cache_dir / f"{path.name}-{digest}"
+    if (target / "conf" / "model.conf").is_file():
+        return target
+    staging = cache_dir / f".{target.name}.{os.getpid()}.{threading.get_ident()}"
+    staging.mkdir(parents=True, exist_ok=True)
+    for child in path.iterdir():
+        if child.name != "conf":
+            (staging / child.name).symlink_to(child.resolve())
+    (staging / "conf").mkdir()
+    for child in (path / "conf").iterdir():
+        if child.name != "model.conf":
+            (staging / "conf" / child.name).symlink_to(child.resolve())
+    (staging / "conf" / "model.conf").write_text(text)
+    try:
+        os.rename(staging, target)
+    except OSError:  # another process made it first
+        import shutil
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+class ModelRegistry:
+    """Loads each language's Vosk model at most once per process (thread-safe).
+
+    ``decoder``: Kaldi decoder settings applied to every model loaded (see DECODER_DEFAULTS and
+    tune_model); ``{}`` loads the models exactly as shipped.
+    """
+
+    def __init__(self, config: SpeechConfig, decoder: dict[str, str | None] | None = None,
+                 tuned_dir: Path | None = None) -> None:
         self.config = config
+        self.decoder = dict(DECODER_DEFAULTS if decoder is None else decoder)
+        self.tuned_dir = tuned_dir
         self._models: dict[str, vosk.Model] = {}
         self._loads: dict[str, int] = {}
         self._guard = threading.Lock()
@@ -140,6 +201,7 @@ class ModelRegistry:
                     return self._models[lang]
             path = self.model_path(lang)
             try:
+                path = self._tuned(path)
                 model = vosk.Model(str(path))
             except Exception as exc:  # vosk raises a bare Exception on load failure
                 raise SpeechError(f"Vosk could not load the {lang} model at {path}; reinstall it "
@@ -148,6 +210,19 @@ class ModelRegistry:
                 self._models[lang] = model
                 self._loads[lang] = self._loads.get(lang, 0) + 1
             return model
+
+    def _tuned(self, path: Path) -> Path:
+        if not self.decoder:
+            return path
+        cache = self.tuned_dir or ((self.config.model_dir / ".tuned") if self.config.model_dir else None)
+        if cache is None:
+            import tempfile
+            cache = Path(tempfile.gettempdir()) / "academy-vosk-tuned"
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            return tune_model(path, self.decoder, cache)
+        except OSError:  # a read-only data folder: the model as shipped still works, only slower
+            return path
 
     def load_count(self, lang: str | None = None) -> int:
         """How many times a model was loaded (for one language, or in total)."""

@@ -46,3 +46,9 @@ class ModelNotInstalled(SpeechError):
 
 class ModelInstallError(SpeechError):
     """Downloading, verifying or unpacking a model failed."""
+
+
+class ModelDownloadError(ModelInstallError):
+    """The model could not be fetched: refused, not found, DNS failure, timeout, cut off.
+
+    Nothing was installed; on an offline machine this is expected (typed replies only)."""

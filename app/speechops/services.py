@@ -10,6 +10,7 @@ from speech.audio import Audio, load_for_recognition
 from speech.errors import ModelNotInstalled
 from speech.languages import LANGUAGES, normalize_language
 from speech.models import SpeechConfig, find_models, looks_like_vosk_model
+from speech.status import ModelState, model_states
 
 from . import MODEL_PATH_SETTINGS
 
@@ -23,6 +24,8 @@ def speech_config(app=None) -> SpeechConfig:
         explicit_paths=explicit,
         max_audio_seconds=float(config["MAX_AUDIO_SECONDS"]),
         max_upload_bytes=int(config["MAX_CONTENT_LENGTH"] or 20 * 1024 * 1024),
+        download_base_url=config.get("VOSK_MODEL_BASE_URL") or None,
+        download_sha256=dict(config.get("VOSK_MODEL_SHA256") or {}),
     )
 
 
@@ -47,6 +50,15 @@ def model_paths(app=None) -> dict[str, Path | None]:
     for lang, path in config.explicit_paths.items():
         found[normalize_language(lang)] = path if looks_like_vosk_model(path) else None
     return found
+
+
+def speech_status(app=None) -> list[ModelState]:
+    """Per language: the model used (or none: typed replies only), its name and version, whether
+    this process has loaded it, and how to install one. `flask speech status` prints exactly this
+    and the admin Speech page shows it."""
+    config = speech_config(app)
+    return model_states(model_paths(app), loaded=registry(app).loaded_languages(),
+                        model_dir=config.model_dir, explicit_paths=config.explicit_paths)
 
 
 def voice_languages(app=None) -> set[str]:
@@ -81,4 +93,4 @@ def recognize(language: str, audio: Audio, grammar: list[str] | None = None, app
 
 
 __all__ = ["LANGUAGES", "load_audio", "model_paths", "recognize", "registry", "speech_config",
-           "uses_grammar", "voice_languages"]
+           "speech_status", "uses_grammar", "voice_languages"]

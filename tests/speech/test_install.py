@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import random
 import socket
 import threading
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from speech.errors import ModelInstallError
-from speech.install import install_model
+from speech.errors import ModelDownloadError, ModelInstallError
+from speech.install import OFFICIAL_MODELS, install_model, official_source
 from speech.models import SpeechConfig, find_models, looks_like_vosk_model
 
 MODEL_FILES = {"am/final.mdl": b"acoustic model", "conf/mfcc.conf": b"--use-energy=false\n",
@@ -86,7 +87,8 @@ def test_install_downloads_verifies_and_unpacks(server, tmp_path):
     assert path == tmp_path / "zh-CN"
     assert looks_like_vosk_model(path)
     assert (path / "am" / "final.mdl").read_bytes() == b"acoustic model"
-    assert (path / "INSTALLED_FROM.json").exists()
+    recorded = json.loads((path / "INSTALLED_FROM.json").read_text())
+    assert recorded == {"name": "vosk-model-small-test-0.1", "url": url, "sha256": hashlib.sha256(body).hexdigest()}
     assert seen[-1] == (len(body), len(body))
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert leftovers(tmp_path) == []
@@ -151,7 +153,7 @@ def test_network_failure_is_a_clear_error(tmp_path):
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with pytest.raises(ModelInstallError, match="Download of .* failed"):
+    with pytest.raises(ModelDownloadError, match="Download of .* failed"):
         install_model("zh-CN", tmp_path, url=f"http://127.0.0.1:{port}/model.zip", timeout=5)
     assert leftovers(tmp_path) == []
 
@@ -159,3 +161,12 @@ def test_network_failure_is_a_clear_error(tmp_path):
 def test_languages_without_official_download_need_a_url(tmp_path):
     with pytest.raises(ModelInstallError, match="no official download for ko-KR"):
         install_model("ko", tmp_path)
+
+
+def test_official_source_from_a_mirror_keeps_the_file_name_and_the_pin():
+    pinned = OFFICIAL_MODELS["zh-CN"]
+    assert official_source("zh") == pinned
+    mirror = official_source("zh-CN", base_url="http://mirror.local/vosk/")
+    assert mirror.url == "http://mirror.local/vosk/vosk-model-small-cn-0.22.zip" and mirror.sha256 == pinned.sha256
+    assert official_source("en-US", sha256="ab" * 32).sha256 == "ab" * 32
+    assert official_source("ko-KR") is None

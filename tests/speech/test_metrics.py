@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from speech.audio import Audio
-from speech.metrics import compute_metrics
+from speech.asr import Word
+from speech.metrics import (CHARS_PER_MIN, RATE_PAUSE_S, WORDS_PER_MIN, compute_metrics, count_units,
+                            speaking_rate_from_words, voiced_seconds_from_words)
 
 from .conftest import trim_silence
 
@@ -95,5 +97,54 @@ def test_pure_tone_pitch_is_measured_exactly():
 def test_to_dict_is_json_ready(speak_audio):
     data = compute_metrics(speak_audio(KO, "ko")).to_dict()
     assert set(data) == {"duration_s", "speech_onset_s", "active_speech_ratio", "pauses", "loudness_dbfs",
-                         "pitch_mean_hz", "pitch_spread_hz", "syllable_count", "speaking_rate_sps"}
+                         "pitch_mean_hz", "pitch_spread_hz", "syllable_count", "speaking_rate_sps",
+                         "speaking_rate", "speaking_rate_unit", "speaking_rate_basis", "voiced_s"}
+    assert data["speaking_rate"] is None and data["speaking_rate_basis"] is None  # nothing said was given
     assert json.loads(json.dumps(data)) == data
+
+
+def test_rate_from_recognised_words_counts_characters_for_chinese():
+    # Vosk's zh words: 6 characters said in 2.0 s, then a 1 s breath, then 4 in 1.0 s.
+    words = [Word("您好", 0.5, 1.1, 1.0), Word("请问", 1.15, 1.8, 1.0), Word("有什么", 1.85, 2.5, 1.0),
+             Word("[unk]", 3.0, 3.2, 0.5), Word("可以", 3.5, 4.0, 1.0), Word("帮您", 4.0, 4.5, 1.0)]
+    # [unk] is not speech; the gap 2.5 -> 3.5 is a pause and is left out; the 0.05 s gaps count.
+    rate = speaking_rate_from_words(words, "zh-CN")
+    assert rate == {"speaking_rate": round(11 / 3.0 * 60, 1), "speaking_rate_unit": CHARS_PER_MIN,
+                    "speaking_rate_basis": "transcript", "voiced_s": 3.0}
+
+
+def test_rate_from_recognised_words_counts_words_for_english_and_accepts_vosk_dicts():
+    words = [{"word": w, "start": i * 0.4, "end": i * 0.4 + 0.35, "conf": 1.0}
+             for i, w in enumerate("thank you for waiting i'll check that now".split())]
+    rate = speaking_rate_from_words(words, "en-US")
+    voiced = 7 * 0.4 + 0.35  # the 0.05 s gaps between words are part of speaking
+    assert rate["speaking_rate_unit"] == WORDS_PER_MIN and rate["voiced_s"] == round(voiced, 2)
+    assert rate["speaking_rate"] == round(8 / voiced * 60, 1)
+
+
+def test_pauses_of_the_threshold_are_left_out_and_shorter_ones_kept():
+    just_under = [("a", 0.0, 1.0), ("b", 1.0 + RATE_PAUSE_S - 0.01, 2.0)]
+    at = [("a", 0.0, 1.0), ("b", 1.0 + RATE_PAUSE_S, 2.0 + RATE_PAUSE_S)]
+    assert voiced_seconds_from_words(just_under) == pytest.approx(2.0)
+    assert voiced_seconds_from_words(at) == pytest.approx(2.0)
+    assert speaking_rate_from_words([]) == {} and speaking_rate_from_words([("[unk]", 0.0, 1.0)]) == {}
+
+
+def test_units_per_language():
+    assert count_units("您好，我是小王，工号 A12。", CHARS_PER_MIN) == 8 + 1  # a Latin token inside counts once
+    assert count_units("I'm sorry, let me check.", WORDS_PER_MIN) == 5
+    assert count_units("기다려 주셔서", CHARS_PER_MIN) == 6
+
+
+def test_text_stands_in_for_the_transcript(speak_audio):
+    audio = speak_audio(EN, "en-us", rate=175)
+    plain = compute_metrics(audio)
+    given = compute_metrics(audio, text=EN)
+    assert given.speaking_rate_basis == "text" and given.speaking_rate_unit == WORDS_PER_MIN
+    assert given.voiced_s == plain.voiced_s and 0 < given.voiced_s <= given.duration_s
+    assert given.speaking_rate == pytest.approx(31 / given.voiced_s * 60, abs=0.1)
+    # Recognised words win over the text; neither changes the energy estimate.
+    words = speaking_rate_from_words([("hello", 0.0, 0.5)], "en-US")
+    assert compute_metrics(audio, text=EN, words=[("hello", 0.0, 0.5)]).speaking_rate == words["speaking_rate"]
+    assert given.speaking_rate_sps == plain.speaking_rate_sps
+    assert compute_metrics(pcm(np.zeros(32000)), text=EN).speaking_rate is None  # nothing voiced

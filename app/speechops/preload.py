@@ -18,7 +18,7 @@ def parse_languages(spec: str | None, app) -> list[str]:
     if not spec or spec.lower() in {"0", "no", "none", "off", "false"}:
         return []
     if spec.lower() in {"installed", "all"}:
-        from ..speechops import services as speech
+        from . import services as speech
         with app.app_context():
             return sorted(speech.voice_languages(app))
     return [normalize_language(part) for part in spec.split(",") if part.strip()]
@@ -26,7 +26,7 @@ def parse_languages(spec: str | None, app) -> list[str]:
 
 def preload_speech_models(app, spec: str | None) -> dict[str, float]:
     """Load the models named by spec into the app's registry; {language: seconds taken}."""
-    from ..speechops import services as speech
+    from . import services as speech
 
     loaded: dict[str, float] = {}
     for language in parse_languages(spec, app):
