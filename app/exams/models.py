@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..accounts.models import utcnow
+from ..core.clock import utcnow
 from ..extensions import db
 
 IN_PROGRESS = "in_progress"
@@ -91,6 +91,8 @@ class ExamAttempt(db.Model):
     exam_slug: Mapped[str] = mapped_column(String(63), index=True)
     exam_kind: Mapped[str] = mapped_column(String(16))
     number: Mapped[int]  # 1 for the learner's first attempt at this exam
+    # A trainer trying the exam: not counted anywhere (attempts left, statistics, evidence). 0022.
+    practice: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     status: Mapped[str] = mapped_column(String(16), default=IN_PROGRESS, index=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     deadline: Mapped[datetime]
@@ -135,6 +137,8 @@ class ExamAnswer(db.Model):
     position: Mapped[int]  # place on the paper
     response: Mapped[Any | None] = mapped_column(sa.JSON, nullable=True)
     answered_at: Mapped[datetime | None]  # last time the response changed
+    # The learner's "flag for review" mark (shown on the navigator and the summary before submitting).
+    flagged: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Listen-and-type timing, all server clock: first time the page showed the question, and
     # first time the server sent this attempt the question's audio. Typing time runs from the
     # audio being sent to answered_at; nothing the browser says about playing counts.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from grading.exam import (
     score_true_false,
 )
 from grading.rubric import RubricItem, item_from_dict
+from grading.typing import TypingComparison, compare_typing
 
 CHOICE_TYPES = ("single", "multiple")
 TEXT_TYPES = ("phrase_rewrite", "listen_type")
@@ -76,6 +78,84 @@ def paper_size(question_count: int, rules: Sequence[Mapping[str, Any]] | None) -
     if not rules:
         return question_count
     return min(question_count, sum(rule["count"] for rule in rules))
+
+
+@dataclass(frozen=True)
+class TypeCount:
+    type: str
+    low: int   # fewest questions of this type an attempt can get
+    high: int  # most
+
+
+def draw_breakdown(questions: Sequence[tuple[str, Sequence[str], str]],
+                   rules: Sequence[Mapping[str, Any]] | None) -> list[TypeCount]:
+    """How many questions of each type an attempt can contain under the same rules ``draw`` applies:
+    the fewest and the most over every paper the rules can produce. ``questions`` are
+    (id, tags, type) in authored order; types are listed in the order they first appear.
+    Texts such as "3 of them rewriting tasks" are derived from this, never written by hand."""
+    types = list(dict.fromkeys(kind for _qid, _tags, kind in questions))
+    if not rules:
+        return [TypeCount(kind, n, n) for kind in types
+                for n in [sum(1 for _q, _t, k in questions if k == kind)]]
+    counts = []
+    for kind in types:
+        low = _draw_extreme(questions, rules, kind, fewest=True)
+        high = _draw_extreme(questions, rules, kind, fewest=False)
+        if high:
+            counts.append(TypeCount(kind, low, high))
+    return counts
+
+
+def _draw_extreme(questions: Sequence[tuple[str, Sequence[str], str]], rules: Sequence[Mapping[str, Any]],
+                  kind: str, fewest: bool) -> int:
+    """The fewest (or most) questions of ``kind`` in a full draw: a paper is any choice of distinct
+    questions giving every rule ``count`` questions from its pool (what ``draw`` picks at random), so
+    this is a min-cost max-flow source → rule → question → sink, each question of ``kind`` costing
+    +1 (fewest) or −1 (most)."""
+    n_rules = len(rules)
+    source, sink = 0, 1 + n_rules + len(questions)
+    graph: list[list[list[int]]] = [[] for _ in range(sink + 1)]  # edge: [to, capacity, cost, reverse index]
+
+    def edge(a: int, b: int, capacity: int, cost: int) -> None:
+        graph[a].append([b, capacity, cost, len(graph[b])])
+        graph[b].append([a, 0, -cost, len(graph[a]) - 1])
+
+    for index, rule in enumerate(rules):
+        edge(source, 1 + index, int(rule["count"]), 0)
+        wanted = set(rule.get("tags") or ())
+        for q_index, (_qid, tags, _kind) in enumerate(questions):
+            if not wanted or wanted & set(tags):
+                edge(1 + index, 1 + n_rules + q_index, 1, 0)
+    for q_index, (_qid, _tags, q_kind) in enumerate(questions):
+        edge(1 + n_rules + q_index, sink, 1, (1 if fewest else -1) if q_kind == kind else 0)
+
+    total = 0
+    while True:  # successive shortest paths (Bellman-Ford with a queue: costs may be negative)
+        distance: list[int | None] = [None] * (sink + 1)
+        previous: list[tuple[int, int] | None] = [None] * (sink + 1)
+        distance[source] = 0
+        queue, queued = deque([source]), {source}
+        while queue:
+            node = queue.popleft()
+            queued.discard(node)
+            for e_index, (to, capacity, cost, _rev) in enumerate(graph[node]):
+                if capacity > 0 and (distance[to] is None or distance[node] + cost < distance[to]):
+                    distance[to] = distance[node] + cost
+                    previous[to] = (node, e_index)
+                    if to not in queued:
+                        queue.append(to)
+                        queued.add(to)
+        if distance[sink] is None:
+            break
+        node = sink
+        while node != source:
+            back, e_index = previous[node]
+            forward = graph[back][e_index]
+            forward[1] -= 1
+            graph[node][forward[3]][1] += 1
+            node = back
+        total += distance[sink]
+    return abs(total)
 
 
 def display_order(data: Mapping[str, Any], shuffle_options: bool, rng: random.Random) -> list[str] | None:
@@ -146,8 +226,8 @@ def is_answered(entry: Mapping[str, Any], response: Any) -> bool:
 
 
 def effective_ordering(entry: Mapping[str, Any], response: Any) -> list[str]:
-    # The list as shown is the learner's answer until they move something, exactly as
-    # the form would send it.
+    # The list as shown: the learner's order once they moved something, else the starting order
+    # (which is not an answer: an untouched ordering question is unanswered and scores 0).
     return list(response) if response is not None else list(entry["display"])
 
 
@@ -179,8 +259,10 @@ def score(entry: Mapping[str, Any], response: Any, typing_seconds: float | None 
     if kind == "true_false":
         return QuestionResult(score_true_false(response, entry["answer"]))
     if kind == "ordering":
+        if response is None:  # never moved: the shuffled starting order is not an answer
+            return QuestionResult(0.0, {"untouched": True})
         correct = [item["id"] for item in entry["items"]]
-        return QuestionResult(score_ordering(effective_ordering(entry, response), correct, entry["partial_credit"]))
+        return QuestionResult(score_ordering(list(response), correct, entry["partial_credit"]))
     if kind == "phrase_rewrite":
         grade = score_phrase_rewrite(response or "", rubric_items(entry), entry["language"],
                                      rules=[item_from_dict(r) for r in entry.get("rules") or ()])
@@ -190,7 +272,9 @@ def score(entry: Mapping[str, Any], response: Any, typing_seconds: float | None 
         seconds = typing_seconds or 0.0
         typed = score_listen_type(entry["text"], response or "", seconds, entry["min_accuracy"],
                                   entry["min_cpm"], entry["language"])
-        return QuestionResult(typed.fraction, {"seconds": round(seconds, 1)},
+        compared = compare_typing(entry["text"], response or "", entry["language"])
+        return QuestionResult(typed.fraction, {"seconds": round(seconds, 1), "errors": compared.errors,
+                                               "critical_errors": compared.critical_errors},
                               accuracy=typed.accuracy, cpm=typed.cpm)
     raise ValueError(f"unknown question type {kind!r}")
 
@@ -206,3 +290,8 @@ def shown_choices(entry: Mapping[str, Any], response: Any = None) -> list[dict[s
         items = {item["id"]: item for item in entry["items"]}
         return [items[item_id] for item_id in effective_ordering(entry, response)]
     return []
+
+
+def typing_comparison(entry: Mapping[str, Any], response: Any) -> TypingComparison:
+    """A listen-and-type answer against what was said, character by character (for the result page)."""
+    return compare_typing(entry["text"], response or "", entry["language"])

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import soundfile
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from content_schema import ContentBundle, ContentError, ContentValidationError
@@ -33,7 +33,7 @@ from grading.exam import normalise
 from grading.scoring import is_passed, percent
 from speech import SpeechError, synthesize
 
-from ..accounts.models import utcnow
+from ..core.clock import utcnow
 from ..content.services import SyncReport
 from ..core.events import evidence_too_fast, exam_attempt_graded
 from ..extensions import db
@@ -257,9 +257,11 @@ def get_attempt(attempt_id: int, user_id: int | None = None) -> ExamAttempt:
     return attempt
 
 
-def attempts_of(user_id: int, exam_slug: str) -> list[ExamAttempt]:
+def attempts_of(user_id: int, exam_slug: str, *, practice: bool = False) -> list[ExamAttempt]:
+    """The person's attempts at the exam; a trainer's practice attempts are a list of their own."""
     return list(db.session.scalars(
-        select(ExamAttempt).where(ExamAttempt.user_id == user_id, ExamAttempt.exam_slug == exam_slug)
+        select(ExamAttempt).where(ExamAttempt.user_id == user_id, ExamAttempt.exam_slug == exam_slug,
+                                  ExamAttempt.practice.is_(practice))
         .order_by(ExamAttempt.number)))
 
 
@@ -267,7 +269,7 @@ def best_attempt(user_id: int, exam_slug: str) -> ExamAttempt | None:
     """The learner's highest-scoring graded attempt (the earliest of equal ones)."""
     return db.session.scalar(
         select(ExamAttempt).where(ExamAttempt.user_id == user_id, ExamAttempt.exam_slug == exam_slug,
-                                  ExamAttempt.status == GRADED)
+                                  ExamAttempt.status == GRADED, ExamAttempt.practice.is_(False))
         .order_by(ExamAttempt.score.desc(), ExamAttempt.graded_at, ExamAttempt.id).limit(1))
 
 
@@ -275,7 +277,8 @@ def passed_attempts(user_id: int, exam_slug: str) -> list[ExamAttempt]:
     """Graded attempts that passed, oldest first."""
     return list(db.session.scalars(
         select(ExamAttempt).where(ExamAttempt.user_id == user_id, ExamAttempt.exam_slug == exam_slug,
-                                  ExamAttempt.status == GRADED, ExamAttempt.passed.is_(True))
+                                  ExamAttempt.status == GRADED, ExamAttempt.passed.is_(True),
+                                  ExamAttempt.practice.is_(False))
         .order_by(ExamAttempt.graded_at, ExamAttempt.id)))
 
 
@@ -293,7 +296,7 @@ def listen_type_results(user_id: int) -> list[ListenTypeResult]:
         select(ExamAnswer.attempt_id, ExamAnswer.question_id, ExamAnswer.accuracy, ExamAnswer.cpm,
                ExamAttempt.graded_at)
         .join(ExamAttempt, ExamAnswer.attempt_id == ExamAttempt.id)
-        .where(ExamAttempt.user_id == user_id, ExamAttempt.status == GRADED,
+        .where(ExamAttempt.user_id == user_id, ExamAttempt.status == GRADED, ExamAttempt.practice.is_(False),
                ExamAnswer.question_type == "listen_type")
         .order_by(ExamAttempt.graded_at, ExamAnswer.attempt_id, ExamAnswer.position))
     return [ListenTypeResult(a, q, accuracy or 0.0, cpm or 0.0, at) for a, q, accuracy, cpm, at in rows]
@@ -347,10 +350,16 @@ def exam_status(user_id: int, exam: Exam) -> ExamStatus:
 
 # --- attempts -------------------------------------------------------------------------
 
-def start_attempt(user_id: int, slug: str, rng: random.Random | None = None) -> ExamAttempt:
+def start_attempt(user_id: int, slug: str, rng: random.Random | None = None, *,
+                  practice: bool = False) -> ExamAttempt:
     """Open a new attempt (or return the one already open): draws and orders the questions
-    and copies them into the attempt. Raises ExamNotFound or ExamUnavailable."""
+    and copies them into the attempt. Raises ExamNotFound or ExamUnavailable.
+
+    practice: a trainer trying the exam; no attempt limit or cooldown, and the attempt counts in no
+    statistics, evidence or flags."""
     exam = get_exam(slug)
+    if practice:
+        return _start_practice(user_id, exam, rng)
     status = exam_status(user_id, exam)
     if status.open_attempt is not None:
         return status.open_attempt
@@ -360,6 +369,25 @@ def start_attempt(user_id: int, slug: str, rng: random.Random | None = None) -> 
         minutes = max(1, -(-int(status.cooldown_remaining.total_seconds()) // 60))
         raise ExamUnavailable(_l("You can try again in %(minutes)d minutes.", minutes=minutes))
 
+    return _open_attempt(user_id, exam, rng, number=_next_number(user_id, exam), practice=False)
+
+
+def _next_number(user_id: int, exam: Exam) -> int:
+    """Numbers are unique per person and exam, practice attempts included."""
+    highest = db.session.scalar(select(func.max(ExamAttempt.number)).where(
+        ExamAttempt.user_id == user_id, ExamAttempt.exam_slug == exam.slug))
+    return (highest or 0) + 1
+
+
+def _start_practice(user_id: int, exam: Exam, rng: random.Random | None) -> ExamAttempt:
+    open_practice = next((a for a in attempts_of(user_id, exam.slug, practice=True) if a.is_open), None)
+    if open_practice is not None and not close_if_expired(open_practice):
+        return open_practice
+    return _open_attempt(user_id, exam, rng, number=_next_number(user_id, exam), practice=True)
+
+
+def _open_attempt(user_id: int, exam: Exam, rng: random.Random | None, *, number: int,
+                  practice: bool) -> ExamAttempt:
     rng = rng or random.SystemRandom()
     questions = {question.question_id: question for question in exam.active_questions}
     drawn = paper.draw([(q.question_id, q.tags) for q in questions.values()], exam.draw, rng)
@@ -373,7 +401,7 @@ def start_attempt(user_id: int, slug: str, rng: random.Random | None = None) -> 
     now = utcnow()
     attempt = ExamAttempt(
         user_id=user_id, exam_id=exam.id, exam_slug=exam.slug, exam_kind=exam.kind,
-        number=len(status.attempts) + 1, status=IN_PROGRESS, started_at=now,
+        number=number, practice=practice, status=IN_PROGRESS, started_at=now,
         deadline=now + timedelta(minutes=exam.time_limit_minutes),
         pass_mark=exam.pass_mark, show_answers=exam.show_answers, paper=entries,
         answers=[ExamAnswer(question_id=entry["id"], question_type=entry["type"],
@@ -386,7 +414,7 @@ def start_attempt(user_id: int, slug: str, rng: random.Random | None = None) -> 
     except IntegrityError:
         # Another request opened this attempt number a moment ago: continue that one.
         db.session.rollback()
-        opened = exam_status(user_id, exam).open_attempt
+        opened = exam_status(user_id, exam).open_attempt if not practice else None
         if opened is None:
             raise
         return opened
@@ -427,19 +455,28 @@ def _refuse_closed(attempt: ExamAttempt) -> AttemptClosed:
     return AttemptClosed(attempt, expired)
 
 
-def save_answer(attempt: ExamAttempt, question_id: str, raw: Any) -> ExamAnswer:
-    """Save one response (autosave). Raises AttemptClosed after the deadline or submission,
-    paper.InvalidResponse for a response that does not fit the question."""
-    return save_answers(attempt, {question_id: raw})[0]
+def save_answer(attempt: ExamAttempt, question_id: str, raw: Any = None, *, flagged: bool | None = None,
+                has_response: bool = True) -> ExamAnswer:
+    """Save one response (autosave), and/or its "flag for review" mark. Raises AttemptClosed after
+    the deadline or submission, paper.InvalidResponse for a response that does not fit the question."""
+    paper_entry(attempt, question_id)
+    responses = {question_id: raw} if has_response else {}
+    flags = {question_id: flagged} if flagged is not None else None
+    save_answers(attempt, responses, flags)
+    return attempt.answer_for(question_id)
 
 
-def save_answers(attempt: ExamAttempt, raw_responses: Mapping[str, Any]) -> list[ExamAnswer]:
+def save_answers(attempt: ExamAttempt, raw_responses: Mapping[str, Any],
+                 flags: Mapping[str, bool] | None = None) -> list[ExamAnswer]:
     cleaned = {qid: paper.clean_response(paper_entry(attempt, qid), raw) for qid, raw in raw_responses.items()}
+    flags = {qid: bool(value) for qid, value in (flags or {}).items() if paper_entry(attempt, qid)}
     now = utcnow()
     if not _hold_open(attempt, now):
         raise _refuse_closed(attempt)
     saved = []
     refused: TypingRefused | None = None
+    for qid, value in flags.items():
+        attempt.answer_for(qid).flagged = value  # a mark, not an answer: answered_at stays
     for qid, response in cleaned.items():
         answer = attempt.answer_for(qid)
         if answer.response != response:
@@ -536,14 +573,15 @@ def mark_shown(attempt: ExamAttempt) -> None:
         db.session.commit()
 
 
-def submit_attempt(attempt: ExamAttempt, raw_responses: Mapping[str, Any] | None = None) -> ExamAttempt:
+def submit_attempt(attempt: ExamAttempt, raw_responses: Mapping[str, Any] | None = None,
+                   flags: Mapping[str, bool] | None = None) -> ExamAttempt:
     """Save the last responses (if still in time) and grade. Submitting again changes
     nothing and returns the same result."""
     if not attempt.is_open or close_if_expired(attempt):
         return attempt
-    if raw_responses:
+    if raw_responses or flags:
         try:
-            save_answers(attempt, raw_responses)
+            save_answers(attempt, raw_responses or {}, flags)
         except AttemptClosed:
             return attempt  # closed meanwhile (time limit or another submit): already graded
     finish_attempt(attempt, CLOSED_SUBMITTED)
@@ -579,6 +617,8 @@ def finish_attempt(attempt: ExamAttempt, reason: str) -> bool:
     db.session.refresh(attempt)
     _grade(attempt, now)
     db.session.commit()
+    if attempt.practice:
+        return True  # a trainer's practice attempt: nobody's evidence, no statistics, no flags
     exam_attempt_graded.send(attempt.user_id, attempt_id=attempt.id, exam_slug=attempt.exam_slug,
                              passed=attempt.passed, score=attempt.score)
     if reason == CLOSED_SUBMITTED:
@@ -650,7 +690,7 @@ def question_statistics(exam: Exam) -> list[QuestionStatistics]:
     rows = db.session.execute(
         select(ExamAnswer.question_id, ExamAnswer.question_version, ExamAnswer.fraction, ExamAttempt.score)
         .join(ExamAttempt, ExamAnswer.attempt_id == ExamAttempt.id)
-        .where(ExamAttempt.exam_slug == exam.slug, ExamAttempt.status == GRADED))
+        .where(ExamAttempt.exam_slug == exam.slug, ExamAttempt.status == GRADED, ExamAttempt.practice.is_(False)))
     pairs: dict[tuple[str, int], list[tuple[float, float]]] = {}
     for question_id, version, fraction, score in rows:
         pairs.setdefault((question_id, version), []).append((score or 0.0, fraction or 0.0))
@@ -662,9 +702,11 @@ def exams_overview() -> list[ExamOverview]:
     overview = []
     for exam in active_exams():
         graded = list(db.session.scalars(
-            select(ExamAttempt.score).where(ExamAttempt.exam_slug == exam.slug, ExamAttempt.status == GRADED)))
+            select(ExamAttempt.score).where(ExamAttempt.exam_slug == exam.slug, ExamAttempt.status == GRADED,
+                                            ExamAttempt.practice.is_(False))))
         passed = db.session.scalars(
-            select(ExamAttempt.passed).where(ExamAttempt.exam_slug == exam.slug, ExamAttempt.status == GRADED))
+            select(ExamAttempt.passed).where(ExamAttempt.exam_slug == exam.slug, ExamAttempt.status == GRADED,
+                                             ExamAttempt.practice.is_(False)))
         passes = sum(1 for value in passed if value)
         flagged = sum(1 for item in question_statistics(exam) if item.analysis.flags) if graded else 0
         overview.append(ExamOverview(
@@ -675,18 +717,44 @@ def exams_overview() -> list[ExamOverview]:
 
 
 def responses_from_form(attempt: ExamAttempt, form) -> dict[str, Any]:
-    """Every question's response as a plain form (no JavaScript) sends it; field q-<id>."""
+    """Every question's response as a plain form (no JavaScript) sends it; field q-<id>. An ordering
+    question's list counts only once the learner moved something (touched-q-<id>: the page sets it
+    on the first move, and keeps it once saved): its shuffled starting order is not an answer."""
     responses: dict[str, Any] = {}
     for entry in attempt.paper:
         name = f"q-{entry['id']}"
         if entry["type"] in ("multiple", "ordering"):
             values = form.getlist(name)
-            if entry["type"] == "ordering" and not values:
-                continue  # nothing sent: keep what is saved
+            if entry["type"] == "ordering" and (not values or form.get(f"touched-{name}") != "1"):
+                continue  # nothing sent, or never moved: keep what is saved
             responses[entry["id"]] = values
         else:
             responses[entry["id"]] = form.get(name)
     return responses
+
+
+def flags_from_form(attempt: ExamAttempt, form) -> dict[str, bool]:
+    """The "flag for review" boxes of the answer sheet (flag-q-<id>); an unticked box is not sent."""
+    return {entry["id"]: form.get(f"flag-q-{entry['id']}") == "1" for entry in attempt.paper}
+
+
+@dataclass
+class SummaryRow:
+    number: int  # place on the paper, from 1
+    entry: dict[str, Any]
+    answered: bool
+    flagged: bool
+
+
+def attempt_summary(attempt: ExamAttempt) -> list[SummaryRow]:
+    """Each question of the paper with whether it is answered and flagged (the page before submitting)."""
+    return [SummaryRow(number, entry, paper.is_answered(entry, answer.response), bool(answer.flagged))
+            for number, (entry, answer) in enumerate(iter_paper(attempt), start=1)]
+
+
+def needs_review(attempt: ExamAttempt) -> bool:
+    """Submitting asks first (the summary page) while questions are unanswered or flagged."""
+    return any(not row.answered or row.flagged for row in attempt_summary(attempt))
 
 
 def apply_move(attempt: ExamAttempt, responses: dict[str, Any], move: str) -> str | None:

@@ -2,16 +2,22 @@ from typing import NamedTuple
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..accounts.models import User
-from ..accounts.permissions import Role, allow, has_role
+from ..core.access import Role, allow, has_role
 from ..core.i18n import content_language
 from ..extensions import db
 from . import paper, services
 from .forms import AnswerSheetForm, StartForm
 from .models import CLOSED_EXPIRED
 from .stats import FLAG_EASY, FLAG_HARD, FLAG_NOT_DISCRIMINATING, MIN_ATTEMPTS
+
+# The same words the question-bank editor uses for each type.
+TYPE_LABELS = {"single": _l("Single choice"), "multiple": _l("Multiple choice"), "true_false": _l("True or false"),
+               "ordering": _l("Put in order"), "phrase_rewrite": _l("Rewrite the phrase"),
+               "listen_type": _l("Listen and type")}
 
 bp = Blueprint("exams", __name__, template_folder="templates", url_prefix="/exams")
 
@@ -38,6 +44,7 @@ def _template_helpers():
     flag_labels = {FLAG_EASY: _("Too easy"), FLAG_HARD: _("Too hard"),
                    FLAG_NOT_DISCRIMINATING: _("Does not discriminate")}
     return {"ltext": localize, "shown_choices": paper.shown_choices, "is_answered": paper.is_answered,
+            "typing_comparison": paper.typing_comparison, "type_labels": TYPE_LABELS,
             "correct_options": paper.correct_options, "flag_labels": flag_labels}
 
 
@@ -49,7 +56,7 @@ def _own_attempt(attempt_id: int):
 
 
 @bp.route("")
-@allow(Role.LEARNER)
+@allow(Role.LEARNER, Role.TRAINER)
 def index():
     statuses = [services.exam_status(current_user.id, exam) for exam in services.active_exams()]
     return render_template("exams/index.html",
@@ -58,28 +65,39 @@ def index():
 
 
 @bp.route("/<slug>", methods=["GET", "POST"])
-@allow(Role.LEARNER)
+@allow(Role.LEARNER, Role.TRAINER)
 def start(slug: str):
     try:
         exam = services.get_exam(slug)
     except services.ExamNotFound:
         abort(404)
     form = StartForm()
+    practice = _practice_choice()
     if form.validate_on_submit():
         try:
-            attempt = services.start_attempt(current_user.id, slug)
+            attempt = services.start_attempt(
+                current_user.id, slug,
+                practice=practice == "always" or (practice == "optional" and bool(form.practice.data)))
         except services.ExamUnavailable as exc:
             flash(str(exc), "error")
             return redirect(url_for(".start", slug=slug))
         return redirect(url_for(".attempt", attempt_id=attempt.id))
     status = services.exam_status(current_user.id, exam)
     question_count = paper.paper_size(len(exam.active_questions), exam.draw)
+    breakdown = paper.draw_breakdown([(q.question_id, q.tags, q.type) for q in exam.active_questions], exam.draw)
     return render_template("exams/start.html", exam=exam, status=status, form=form,
-                           question_count=question_count)
+                           question_count=question_count, breakdown=breakdown, practice=practice)
+
+
+def _practice_choice() -> str | None:
+    """Trainers practise: "always" (a trainer who is not a learner), "optional" (both), None (learners)."""
+    if not has_role(current_user, Role.TRAINER):
+        return None
+    return "optional" if has_role(current_user, Role.LEARNER) else "always"
 
 
 @bp.route("/attempts/<int:attempt_id>")
-@allow(Role.LEARNER)
+@allow(Role.LEARNER, Role.TRAINER)
 def attempt(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     services.close_if_expired(attempt)
@@ -92,7 +110,7 @@ def attempt(attempt_id: int):
 
 
 @bp.route("/attempts/<int:attempt_id>/save", methods=["GET", "POST"])
-@allow(Role.LEARNER)
+@allow(Role.LEARNER, Role.TRAINER)
 def save(attempt_id: int):
     """Saving without JavaScript: the whole answer sheet, and the ordering move buttons."""
     attempt = _own_attempt(attempt_id)
@@ -101,7 +119,7 @@ def save(attempt_id: int):
     responses = services.responses_from_form(attempt, request.form)
     moved = services.apply_move(attempt, responses, request.form["move"]) if "move" in request.form else None
     try:
-        services.save_answers(attempt, responses)
+        services.save_answers(attempt, responses, services.flags_from_form(attempt, request.form))
     except services.AttemptClosed as exc:
         flash(str(exc), "error")
         return redirect(url_for(".result", attempt_id=attempt.id))
@@ -117,14 +135,16 @@ def save(attempt_id: int):
 
 
 @bp.route("/attempts/<int:attempt_id>/answers/<question_id>", methods=["PUT"])
-@allow(Role.LEARNER)
+@allow(Role.LEARNER, Role.TRAINER)
 def autosave(attempt_id: int, question_id: str):
     attempt = _own_attempt(attempt_id)
     payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or "response" not in payload:
+    if not isinstance(payload, dict) or not ("response" in payload or "flagged" in payload) \
+            or not isinstance(payload.get("flagged", False), bool):
         return jsonify(error="bad_request", message=_("Expected JSON with a response.")), 400
     try:
-        answer = services.save_answer(attempt, question_id, payload["response"])
+        answer = services.save_answer(attempt, question_id, payload.get("response"), flagged=payload.get("flagged"),
+                                      has_response="response" in payload)
     except services.AttemptNotFound:
         abort(404)
     except paper.InvalidResponse:
@@ -136,11 +156,12 @@ def autosave(attempt_id: int, question_id: str):
                        result_url=url_for(".result", attempt_id=attempt.id)), 409
     return jsonify(saved=True, question_id=question_id, saved_at=answer.answered_at.isoformat() + "Z"
                    if answer.answered_at else None, seconds_left=services.seconds_left(attempt),
-                   unanswered=services.unanswered(attempt))
+                   unanswered=services.unanswered(attempt), answered=paper.is_answered(
+                       services.paper_entry(attempt, question_id), answer.response), flagged=answer.flagged)
 
 
 @bp.route("/attempts/<int:attempt_id>/audio/<question_id>")
-@allow(Role.LEARNER)
+@allow(Role.LEARNER, Role.TRAINER)
 def listen_audio(attempt_id: int, question_id: str):
     """A listen-and-type recording, sent per attempt: the first time it is sent starts that
     question's typing clock on the server (the browser is not asked when play was pressed)."""
@@ -158,21 +179,49 @@ def listen_audio(attempt_id: int, question_id: str):
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["GET", "POST"])
-@allow(Role.LEARNER)
+@allow(Role.LEARNER, Role.TRAINER)
 def submit(attempt_id: int):
+    """Submitting the answer sheet saves it; while questions are unanswered or flagged it then shows
+    the summary first, whose Submit button (a bare, confirmed form) grades. The clock running out
+    submits the sheet with confirmed=1, at once."""
     attempt = _own_attempt(attempt_id)
     if request.method == "GET":  # the login page's ?next= after a lost session: back to the paper
         return redirect(url_for(".attempt", attempt_id=attempt.id))
     # Only the answer sheet carries answers; a bare submit button must not blank them.
-    responses = services.responses_from_form(attempt, request.form) if request.form.get("paper") else None
+    sheet = bool(request.form.get("paper"))
+    responses = services.responses_from_form(attempt, request.form) if sheet else None
+    flags = services.flags_from_form(attempt, request.form) if sheet else None
     try:
-        services.submit_attempt(attempt, responses)
+        if sheet and request.form.get("confirmed") != "1" and attempt.is_open:
+            try:
+                services.save_answers(attempt, responses or {}, flags)
+            except services.AttemptClosed:
+                return redirect(url_for(".result", attempt_id=attempt.id))
+            if services.needs_review(attempt):
+                return redirect(url_for(".summary", attempt_id=attempt.id))
+            responses = flags = None  # saved just now
+        services.submit_attempt(attempt, responses, flags)
     except paper.InvalidResponse:
         abort(400)
     except services.TypingRefused as exc:
         flash(str(exc), "error")  # not submitted: the learner can listen and type again
         return redirect(url_for(".attempt", attempt_id=attempt.id))
     return redirect(url_for(".result", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/summary")
+@allow(Role.LEARNER, Role.TRAINER)
+def summary(attempt_id: int):
+    """Before submitting: every question answered or not and flagged or not, with links back."""
+    attempt = _own_attempt(attempt_id)
+    if not attempt.is_open or services.seconds_left(attempt) <= 0:
+        # Closed, or its time is up (the attempt page closes and grades it): nothing left to review.
+        return redirect(url_for(".attempt", attempt_id=attempt.id))
+    rows = services.attempt_summary(attempt)
+    return render_template("exams/summary.html", attempt=attempt, exam=attempt.exam, rows=rows,
+                           unanswered=sum(1 for row in rows if not row.answered),
+                           flagged=sum(1 for row in rows if row.flagged),
+                           seconds_left=services.seconds_left(attempt), form=AnswerSheetForm())
 
 
 @bp.route("/attempts/<int:attempt_id>/result")

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from app.accounts.models import utcnow
+from app.core.clock import utcnow
 from app.content.services import load_bundle
 from app.exams.models import ExamAttempt
 from app.extensions import db
@@ -142,6 +142,10 @@ def test_quiz_on_a_phone(phone_page, live_server, app, shipped_exams, make_user)
         attempt = db.session.get(ExamAttempt, attempt_id)
         assert attempt.answer_for("flow-1").response == ["s1", "s2", "s3", "s4", "s5", "s6"]
     page.click("#submit-attempt")
+    # Seven questions are unanswered: the summary asks first, and fits the phone too.
+    expect(page.locator("#summary-unanswered")).to_have_attribute("data-count", "7")
+    assert no_horizontal_scroll(page)
+    page.click("#confirm-submit-attempt")
     expect(page.locator("#result-score")).to_be_visible()
     expect(page.locator("#r-flow-1")).to_contain_text("2 分")
     assert no_horizontal_scroll(page)
@@ -206,10 +210,12 @@ def test_lost_session_and_time_running_out(page, live_server, app, shipped_exams
     page.fill("input[name=password]", TEST_PASSWORD)
     page.click("form button[type=submit].primary")
     assert attempt_id_of(page) == attempt_id
+    # The answer refused while logged out was kept as a local draft: back in, the page restores and saves it.
+    wait_until_saved(page)
     with app.app_context():
         saved = db.session.get(ExamAttempt, attempt_id)
         assert saved.answer_for(first["id"]).response is not None
-        assert saved.answer_for(second["id"]).response is None  # sent while logged out: refused
+        assert saved.answer_for(second["id"]).response is not None
 
     # Two seconds left on the server's clock: the page submits by itself when the display reaches zero.
     answer_correctly(page, second)

@@ -86,7 +86,7 @@ def audio_sent(app, attempt_id: int, question_id: str = "listen-1", seconds_ago:
     typing clock), so a test can save a listen-and-type answer at a human pace."""
     from datetime import timedelta
 
-    from app.accounts.models import utcnow
+    from app.core.clock import utcnow
     from app.exams.models import ExamAttempt
     with app.app_context():
         answer = db.session.get(ExamAttempt, attempt_id).answer_for(question_id)

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.accounts.models import utcnow
+from app.core.clock import utcnow
 from app.exams import services
 from app.exams.models import CLOSED_EXPIRED, GRADED, IN_PROGRESS, ExamAttempt
 from app.extensions import db
@@ -158,7 +158,8 @@ def test_simultaneous_submits_grade_once(app, exams, make_user, graded_signals):
     def submit(racing, token):
         together.wait()
         statuses.append(racing.post(f"/exams/attempts/{attempt_id}/submit",
-                                    data={"csrf_token": token, "paper": "1", "q-single-1": "a"}).status_code)
+                                    data={"csrf_token": token, "paper": "1", "confirmed": "1",
+                                          "q-single-1": "a"}).status_code)
 
     threads = [threading.Thread(target=submit, args=pair) for pair in zip(clients, tokens)]
     for thread in threads:
@@ -182,10 +183,17 @@ def test_submit_without_javascript_saves_the_whole_sheet(app, client, exams, mak
                               "move": f"order-aon:{shown[1]}:up"})
     assert moved.headers["Location"].endswith("#q-order-aon")
     assert responses(app, attempt_id)["order-aon"] == [shown[1], shown[0], shown[2]]
+    # An ordering list counts once the page marks it touched (the first move sets touched-q-<id>).
     form = {"csrf_token": token, "paper": "1", "q-single-1": "a", "q-multi-prop": ["a", "b", "c"],
             "q-multi-aon": ["a", "b"], "q-tf-1": "false", "q-order-1": ["s1", "s2", "s3", "s4"],
-            "q-order-aon": ["x1", "x2", "x3"], "q-rewrite-1": "请问您怎么称呼", "q-listen-1": ""}
-    client.post(f"/exams/attempts/{attempt_id}/submit", data=form)
+            "touched-q-order-1": "1", "q-order-aon": ["x1", "x2", "x3"], "touched-q-order-aon": "1",
+            "q-rewrite-1": "请问您怎么称呼", "q-listen-1": ""}
+    # One question is unanswered: the sheet is saved and the summary asks first.
+    first = client.post(f"/exams/attempts/{attempt_id}/submit", data=form)
+    assert first.headers["Location"].endswith(f"/exams/attempts/{attempt_id}/summary")
+    assert load(app, attempt_id).status == IN_PROGRESS
+    assert responses(app, attempt_id)["order-1"] == ["s1", "s2", "s3", "s4"]
+    client.post(f"/exams/attempts/{attempt_id}/submit", data={"csrf_token": token, "confirmed": "1"})
     graded = load(app, attempt_id)
     assert graded.status == GRADED and graded.earned == 10  # all but the empty listen question (2 points)
 
@@ -363,7 +371,8 @@ def test_another_learner_can_neither_read_nor_write_an_attempt(app, exams, make_
     owner_client.post(f"{base}/submit", data={"csrf_token": owner_token})
     review = trainer_client.get(f"{base}/result")
     assert review.status_code == 200 and "owner" in review.get_data(as_text=True)
-    assert trainer_client.get(base).status_code == 403
+    # Trainers take exams only as practice, their own attempts: someone else's answer sheet is not found.
+    assert trainer_client.get(base).status_code == 404
 
 
 def test_best_and_passed_attempts(app, exams, make_user):

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.accounts.models import utcnow
+from app.core.clock import utcnow
 from app.certification.models import EvidenceFlag
 from app.config import _listen_type_max_cpm
 from app.exams import services

@@ -5,10 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from app.accounts.models import utcnow
+from app.core.clock import utcnow
 from app.exams import paper, services
 from app.extensions import db
-from grading.exam import score_ordering
 from grading.scoring import is_passed, percent
 
 LISTEN_TEXT = "我家的宽带连不上网，麻烦尽快派人来看看。"  # 18 characters once punctuation is folded away
@@ -74,9 +73,10 @@ def test_partial_credit_and_wrong_answers(app, exams, make_user):
         assert got["order-1"] == pytest.approx(2 / 3)
         assert got["rewrite-1"] == pytest.approx(1 / 3)
         listen = attempt.answer_for("listen-1")
-        assert listen.accuracy == pytest.approx(17 / 18) and listen.cpm < 50
-        assert got["listen-1"] == pytest.approx(17 / 18)  # accurate enough, too slow: points × accuracy
-        earned = 1 / 3 + 3 * 2 / 3 + 2 * 1 / 3 + 2 * 17 / 18
+        # 18 characters, the negation 不 weighing 5: one ordinary extra character costs 1 of 22.
+        assert listen.accuracy == pytest.approx(21 / 22) and listen.cpm < 50
+        assert got["listen-1"] == pytest.approx(21 / 22)  # accurate enough, too slow: points × accuracy
+        earned = 1 / 3 + 3 * 2 / 3 + 2 * 1 / 3 + 2 * 21 / 22
         assert attempt.earned == pytest.approx(earned)
         assert attempt.score == percent(earned, 12)
         assert attempt.passed is is_passed(attempt.score, 60) is False
@@ -91,7 +91,7 @@ def test_multiple_wrong_picks_never_go_below_zero(app, exams, make_user):
         assert attempt.answer_for("multi-prop").fraction == 0.0
 
 
-def test_empty_answers_score_nothing_and_an_untouched_ordering_counts_as_shown(app, exams, make_user):
+def test_empty_answers_and_an_untouched_ordering_score_nothing(app, exams, make_user):
     user = make_user("empty")
     with app.app_context():
         attempt = services.start_attempt(user.id, "test-all-types")
@@ -101,9 +101,10 @@ def test_empty_answers_score_nothing_and_an_untouched_ordering_counts_as_shown(a
         for question in ("single-1", "multi-prop", "multi-aon", "tf-1", "rewrite-1", "listen-1", "order-aon"):
             assert got[question] == 0, question
         entry = services.paper_entry(attempt, "order-1")
-        # Never shown already in the right order, and graded exactly as it was shown.
+        # Never shown already in the right order; the shuffled start keeps some pairs in order, but an
+        # order nobody touched is no answer: it scores 0, not the pairs it happened to start with.
         assert entry["display"] != ["s1", "s2", "s3", "s4"]
-        assert got["order-1"] == score_ordering(entry["display"], ["s1", "s2", "s3", "s4"])
+        assert got["order-1"] == 0
         assert attempt.answer_for("single-1").response is None
 
 
