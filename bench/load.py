@@ -18,7 +18,8 @@ the client's polling (every 250 ms here, 500 ms in drill.js).
    Redis (no persistence: queued jobs are lost), SIGTERM a gunicorn worker. Then checks that
    every recording the API accepted ends graded exactly once and counts 5xx/connection errors.
 
-Run: .venv/bin/python bench/load.py [--quick]   (under 5 minutes on 2 cores; --quick: ~1 minute)
+Run: .venv/bin/python bench/load.py [--quick] [--free]   (under 5 minutes on 2 cores; --quick: ~1 minute;
+--free: the Korean model decodes freely, as real zh-CN/en-US models do, instead of against a grammar)
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.stack import REPLIES, Database, Stack, Trainee, quantile, run_trainees, speak  # noqa: E402
+from bench.stack import REPLIES, Database, Stack, Trainee, quantile, reply_audio, run_trainees, speak  # noqa: E402
 
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
 JOB_PROCESSES = int(os.environ.get("BENCH_JOB_PROCESSES", "2"))
@@ -71,7 +72,7 @@ def think(trainee: Trainee) -> float:
     """Listen to the customer's line, then speak the reply (give or take 20 %: people differ)."""
     if trainee.node is None:
         return random.uniform(0.5, 2.0)  # the call ended: read the report, start the next call
-    return (trainee.line_seconds + trainee.audio[trainee.node][1]) * random.uniform(0.8, 1.2)
+    return (trainee.line_seconds + reply_audio(trainee.audio, trainee.node)[1]) * random.uniform(0.8, 1.2)
 
 
 def summarize(engine, trainees: list[Trainee], wall: float, marks: list[int]) -> dict:
@@ -166,6 +167,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="a short run: two levels, a short fault run")
     parser.add_argument("--levels", help="comma-separated trainee counts instead of the default steps")
+    parser.add_argument("--free", action="store_true",
+                        help="free decoding (what zh-CN/en-US models do) instead of the Korean grammar")
     args = parser.parse_args()
     levels = LEVELS[:2] if args.quick else LEVELS
     if args.levels:
@@ -179,7 +182,8 @@ def main() -> None:
         database = Database(tmp, server, name="academy_bench")
         stack = Stack(tmp / "stack", database.url, web_workers=WEB_WORKERS, job_processes=JOB_PROCESSES,
                       settings={"GRADING_CLAIM_TIMEOUT": 10, "JOBS_SWEEP_INTERVAL": 2, "JOBS_RECEIVED_GRACE": 5,
-                                "GRADING_JOB_TIMEOUT": 8, "DB_POOL_SIZE": 10, "DB_MAX_OVERFLOW": 10})
+                                "GRADING_JOB_TIMEOUT": 8, "DB_POOL_SIZE": 10, "DB_MAX_OVERFLOW": 10,
+                                **({"VOSK_GRAMMAR_LANGUAGES": ","} if args.free else {})})  # "," = no language
         engine = None
         try:
             audio = {node: speak(tmp, text) for node, text in REPLIES.items()}

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from werkzeug.serving import make_server  # noqa: E402
 
-from bench.stack import REPLIES, speak  # noqa: E402  (the replies and voice the tests use)
+from bench.stack import REPLIES, reply_audio, speak  # noqa: E402  (the replies and voice the tests use)
 
 SLUG = "ko-thanks-for-waiting"
 PASSWORD = "bench-password-42"
@@ -107,7 +107,7 @@ class Trainee:
         """Upload the reply for the current node: (seconds to graded feedback, utterance seconds, ok)."""
         if self.attempt is None or self.node is None:
             self._new_call()
-        wav, seconds = self.audio[self.node]
+        wav, seconds = reply_audio(self.audio, self.node)
         started = time.perf_counter()
         response = self.http.post(
             f"{self.base}/api/roleplays/attempts/{self.attempt}/turns",

@@ -5,35 +5,46 @@ in the embedded default. With REDIS_URL the role-play API saves the recording, c
 turn as "received", calls ``enqueue_grading(turn_id)`` and answers 202; ``flask jobs worker``
 runs ``roleplays.services.grade_turn`` in worker processes that share the speech models
 loaded before they fork, and sweeps turns whose job was lost (a killed worker, a restarted
-Redis). ``flask backup`` / ``flask restore`` archive the database and the data folders.
+Redis). Streamed replies are recognised by a worker while they are spoken (``jobs.streams``).
+``flask backup`` / ``flask restore`` archive the database and the data folders.
 See docs/production.md.
 """
 from __future__ import annotations
 
-import os
-
-# Settings (environment → app.config), seconds unless noted.
-DEFAULTS = {
-    "GRADING_QUEUE": "grading",           # RQ queue name
-    "GRADING_JOB_TIMEOUT": "60",          # RQ kills a grading job running longer (it is retried)
-    "GRADING_CLAIM_TIMEOUT": "150",       # a "grading" claim older than this died with its worker
-                                          # (above the job timeout and gunicorn's 120 s request timeout)
-    "GRADING_RETRIES": "3",               # RQ retries of a job that raised (recognition failed...)
-    "JOBS_SWEEP_INTERVAL": "10",          # how often the worker sweeps for lost turns
-    "JOBS_RECEIVED_GRACE": "15",          # a "received" turn younger than this is left to its job
-}
+# Settings (GRADING_*, JOBS_*, PRELOAD_SPEECH_MODELS, REDIS_URL): app/settings.py.
 
 
 def init_app(app) -> None:
     from .cli import backup_command, jobs_cli, restore_command
 
-    for key, default in DEFAULTS.items():
-        value = os.environ.get(key, default)
-        app.config.setdefault(key, value if key == "GRADING_QUEUE" else float(value))
-    app.config.setdefault("PRELOAD_SPEECH_MODELS", os.environ.get("PRELOAD_SPEECH_MODELS", ""))
     app.cli.add_command(jobs_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from ..roleplays.dispatch import GradingQueue, register_grading_queue
+    from .streams import end_stream, publish_chunk
+    register_grading_queue(app, GradingQueue(enabled=lambda: queue_enabled(app), enqueue=enqueue_grading,
+                                             stream_chunk=publish_chunk, stream_end=end_stream))
+    from flask import Blueprint
+    from flask_babel import lazy_gettext as _l
+
+    from ..core.access import Role
+    from ..core.home import HomePanel, register_home_panel
+    app.register_blueprint(Blueprint("jobs", __name__, template_folder="templates"))  # templates only, no routes
+    register_home_panel(app, HomePanel("grading-queue", _l("Grading queue"), (Role.ADMIN,), 30, queue_panel))
+
+
+def queue_panel(user) -> str:
+    """The administrator's home panel: the grading queue's counts when REDIS_URL is set."""
+    from flask import current_app, render_template
+    counts, error = None, None
+    if queue_enabled():
+        try:
+            from .queue import queue_counts
+            counts = queue_counts()
+        except Exception as exc:  # Redis down or refusing: the panel says so instead of failing the page
+            current_app.logger.warning("home: grading queue unreachable: %s", exc)
+            error = True
+    return render_template("jobs/_home_queue.html", enabled=queue_enabled(), counts=counts, error=error)
 
 
 def queue_enabled(app=None) -> bool:

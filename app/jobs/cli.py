@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 
 import click
@@ -20,7 +19,7 @@ def _need_redis() -> None:
 
 
 @jobs_cli.command("worker")
-@click.option("--processes", "-n", type=int, default=lambda: int(os.environ.get("JOBS_PROCESSES", "1")),
+@click.option("--processes", "-n", type=int, default=None,
               show_default="JOBS_PROCESSES or 1", help="RQ worker processes (each grades one reply at a time).")
 @click.option("--preload", default=None,
               help='Speech models to load before forking: "installed" (default), "none", or "ko-KR,zh-CN". '
@@ -33,8 +32,10 @@ def worker_command(processes, preload, worker_class, sweep_interval):
     from .worker import Supervisor
     _need_redis()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    if processes is None:
+        processes = current_app.config["JOBS_PROCESSES"]
     if preload is None:
-        preload = current_app.config.get("PRELOAD_SPEECH_MODELS") or "installed"
+        preload = current_app.config["PRELOAD_SPEECH_MODELS"] or "installed"
     supervisor = Supervisor(current_app._get_current_object(), processes=processes, worker_class=worker_class,
                             preload=preload, sweep_interval=sweep_interval)
     sys.exit(supervisor.run())

@@ -12,7 +12,11 @@ the turns not yet graded and queues the ones no live job holds:
   takes the stale claim over (exactly once, see roleplays.services._claim_turn). After
   MAX_CLAIMS interrupted claims the turn is left "pending" for `flask roleplay regrade`, so a
   recording that crashes workers cannot crash them for ever;
-- "pending" (grading raised) whose job is gone (Redis restarted while RQ waited to retry).
+- "pending" (grading raised) whose job is gone (Redis restarted while RQ waited to retry);
+- "streaming" (a voice reply arriving in chunks) that no chunk reached for STREAM_IDLE_SECONDS: the
+  browser went away mid-reply; the recording saved so far is finished and queued.
+  A "received" streamed reply whose stream owner (jobs.streams) still holds its lease is left to it;
+  once the lease runs out (the owner died) it is queued like any other.
   A pending turn whose job failed for good (retries used up) is left to `flask roleplay regrade`.
 
 Queuing twice is harmless (grade_turn is idempotent); the checks only avoid useless jobs.
@@ -30,11 +34,12 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from ..accounts.models import utcnow
+from ..core.clock import utcnow
 from ..extensions import db
 from ..roleplays.models import GRADING, RECEIVED, TURN_PENDING, Turn
 from ..roleplays.services import MAX_CLAIMS, claim_timeout
 from .queue import current_job, enqueue_grading, redis_connection
+from .streams import lease_held
 
 LIVE_JOB_STATUSES = {"queued", "scheduled", "deferred"}
 SWEEP_LOCK = "academy:jobs:sweep-lock"
@@ -47,6 +52,7 @@ class SweepReport:
     reclaimed: list[int] = field(default_factory=list)  # queued again: stale "grading" claim
     pending: list[int] = field(default_factory=list)    # queued again: failed, and its retry was lost
     gave_up: list[int] = field(default_factory=list)    # interrupted MAX_CLAIMS times: left pending
+    streams: list[int] = field(default_factory=list)    # broken streams finished from their recording, queued
     skipped_lock: bool = False
 
     @property
@@ -84,6 +90,10 @@ def sweep(*, use_lock: bool = True) -> SweepReport:
     if use_lock and not connection.set(SWEEP_LOCK, "1", nx=True, px=max(500, int(interval * 900))):
         report.skipped_lock = True  # another worker swept moments ago
         return report
+    # Replies whose stream broke (closed tab, lost network) with no chunk for STREAM_IDLE_SECONDS:
+    # their saved recording is finished and queued (roleplays.streaming; exactly once, guarded).
+    from ..roleplays.streaming import reap_idle
+    report.streams = reap_idle()
     now = utcnow()
     timeout = claim_timeout()
     grace = timedelta(seconds=float(current_app.config["JOBS_RECEIVED_GRACE"]))
@@ -115,6 +125,8 @@ def sweep(*, use_lock: bool = True) -> SweepReport:
         if row.status == RECEIVED:
             if now - row.created_at < grace:
                 continue
+            if lease_held(row.id, connection):
+                continue  # its stream owner is grading it (jobs.streams); if it dies the lease runs out
             bucket = report.received
         elif row.status == TURN_PENDING:
             if _job_failed(job) or row.claims >= MAX_CLAIMS:
@@ -124,7 +136,7 @@ def sweep(*, use_lock: bool = True) -> SweepReport:
             bucket = report.reclaimed
         if enqueue_grading(row.id, reason=f"sweeper: {row.status}", connection=connection) is not None:
             bucket.append(row.id)
-    if report.queued or report.gave_up:
+    if report.queued or report.gave_up or report.streams:
         current_app.logger.warning("sweeper: %s", report.to_dict())
     return report
 

@@ -10,6 +10,9 @@ The supervisor (the process `flask jobs worker` starts):
 4. every JOBS_SWEEP_INTERVAL seconds runs the sweeper (jobs.sweeper) for turns whose job was lost;
 5. every second moves due RQ retries (Retry with intervals) from the scheduled registry to the queue.
 
+Each "simple" worker also runs STREAM_WORKER_THREADS stream owners (jobs.streams): threads that
+recognise streamed replies while they are spoken and grade them when they end.
+
 SIGTERM/SIGINT: the workers finish the job in hand (RQ's warm shutdown), then everything exits.
 
 Worker class: "simple" (default) runs each job in the worker process itself (rq.SimpleWorker);
@@ -61,7 +64,7 @@ class Supervisor:
 
     def run(self) -> int:
         from ..extensions import db
-        from .preload import preload_speech_models
+        from ..speechops.preload import preload_speech_models
 
         url = self.app.config.get("REDIS_URL")
         if not url:
@@ -128,7 +131,7 @@ class Supervisor:
 
     def _hand_over(self, pid: int, slot: int) -> None:
         """The worker that died may have been grading: give its turn to another worker now."""
-        from ..accounts.models import utcnow
+        from ..core.clock import utcnow
         from .sweeper import hand_over, turn_of_job
         died_at = utcnow()
         try:
@@ -207,6 +210,12 @@ class Supervisor:
                 engine.dispose(close=False)  # drop (without closing) anything inherited from the parent
         tasks.set_app(self.app)
         tasks.set_dispose_after_job(self.worker_class == "fork")
+        if self.worker_class == "simple":
+            # STREAM_WORKER_THREADS threads recognising streamed replies (jobs.streams). Not with "fork":
+            # a work-horse forked while those threads hold a lock could hang; there streamed replies are
+            # recognised from their recording when they end.
+            from .streams import start_owners
+            start_owners(self.app)
         connection = Redis.from_url(self.app.config["REDIS_URL"], socket_connect_timeout=2)
         queue = Queue(self.app.config["GRADING_QUEUE"], connection=connection)
         worker_class = SimpleWorker if self.worker_class == "simple" else Worker

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from app.accounts.models import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from app.jobs.sweeper import sweep
 from app.roleplays import services

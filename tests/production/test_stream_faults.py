@@ -1,0 +1,121 @@
+"""Streamed voice replies in production mode, with real processes: gunicorn (2 workers: the chunks of
+one reply land on either, so the saved recording is shared through its file lock), `flask jobs worker`,
+a private redis-server. The grading worker is SIGKILLed while it holds the streamed turn, and a stream
+is abandoned mid-reply; every reply ends graded exactly once from its complete saved recording.
+
+(Here no worker recognises while the trainee speaks (STREAM_WORKER_THREADS=0): the web processes save the
+chunks and the worker recognises the saved recording. The live path, and a worker killed while it holds a
+reply's stream: test_stream_owner.py.)
+"""
+from __future__ import annotations
+
+import io
+import os
+import signal
+import time
+import wave
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from bench.stack import REPLIES, Stack, Trainee, speak
+
+CHUNK = 16000 * 2 * 240 // 1000
+L16 = {"Content-Type": "audio/l16; rate=16000; channels=1"}
+
+
+@pytest.fixture
+def stack(tmp_path, make_database):
+    database = make_database("stream")
+    stack = Stack(tmp_path / "stack", database.url, web_workers=2, job_processes=1, settings={
+        "JOBS_SWEEP_INTERVAL": 1, "GRADING_CLAIM_TIMEOUT": 3, "JOBS_RECEIVED_GRACE": 1, "GRADING_JOB_TIMEOUT": 30,
+        "STREAM_IDLE_SECONDS": 2, "STREAM_WORKER_THREADS": 0})
+    try:
+        stack.start(["kim", "lee"])
+        yield stack
+    finally:
+        stack.stop()
+        stack.kill_everything()
+
+
+def _pcm(wav: bytes) -> bytes:
+    with wave.open(io.BytesIO(wav)) as reader:
+        return reader.readframes(reader.getnframes())
+
+
+def _turns(engine) -> dict:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, status, claims, graded_count, recording_path, error "
+                                    "FROM roleplay_turns ORDER BY id")).all()
+    return {row.id: row for row in rows}
+
+
+def _wait(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _call(trainee: Trainee) -> tuple[int, str]:
+    trainee.new_call()
+    return trainee.attempt, f"{trainee.base}/api/roleplays/attempts/{trainee.attempt}/stream"
+
+
+def _post(trainee: Trainee, url: str, seq: int, data: bytes, final: bool = False) -> requests.Response:
+    return trainee.http.post(f"{url}?seq={seq}" + ("&final=1" if final else ""), data=data,
+                             headers={"X-CSRFToken": trainee.token, **L16}, timeout=60)
+
+
+def test_streamed_replies_are_graded_once_through_a_killed_worker_and_an_abandoned_stream(stack, tmp_path):
+    long_pcm = _pcm(speak(tmp_path, REPLIES["opening"], repeat=11)[0])  # ~25 s: long enough to kill mid-grade
+    short_pcm = _pcm(speak(tmp_path, REPLIES["opening"])[0])
+    kim, lee = Trainee(stack.base, "kim", {}), Trainee(stack.base, "lee", {})
+    kim.login()
+    lee.login()
+    engine = sa.create_engine(stack.app.config["SQLALCHEMY_DATABASE_URI"])
+    recordings = stack.data / "recordings"
+    try:
+        # 1. kim streams a long reply (the chunks spread over both gunicorn workers) and ends it.
+        _attempt, url = _call(kim)
+        pieces = [long_pcm[i:i + CHUNK] for i in range(0, len(long_pcm), CHUNK)]
+        for seq, piece in enumerate(pieces[:-1]):
+            answer = _post(kim, url, seq, piece)
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["partial"] is None  # production: no recogniser in the web process
+        final = _post(kim, url, len(pieces) - 1, pieces[-1], final=True)
+        assert final.status_code == 202 and final.json()["status"] == "queued", final.text
+        kim_turn = final.json()["turn_id"]
+
+        # 2. lee starts a reply and the tab is closed after four chunks.
+        _call(lee)
+        lee_url = f"{lee.base}/api/roleplays/attempts/{lee.attempt}/stream"
+        for seq in range(4):
+            assert _post(lee, lee_url, seq, short_pcm[seq * CHUNK:(seq + 1) * CHUNK]).status_code == 200
+
+        # 3. SIGKILL the grading worker while it holds kim's streamed turn.
+        _wait(lambda: _turns(engine)[kim_turn].status == "grading", 60, "kim's streamed reply to be claimed")
+        [worker] = stack.job_worker_pids()
+        os.kill(worker, signal.SIGKILL)
+        assert _turns(engine)[kim_turn].status == "grading"
+
+        turns = _wait(lambda: (lambda rows: rows if len(rows) == 2 and all(
+            t.status == "graded" for t in rows.values()) else None)(_turns(engine)), 120, "both replies graded")
+        assert {t.graded_count for t in turns.values()} == {1}, turns
+        assert turns[kim_turn].claims == 2  # claimed, killed, taken over exactly once
+        lee_turn = next(t for t in turns.values() if t.id != kim_turn)
+        assert _pcm((recordings / turns[kim_turn].recording_path).read_bytes()) == long_pcm
+        assert _pcm((recordings / lee_turn.recording_path).read_bytes()) == short_pcm[:4 * CHUNK]
+        assert not list(recordings.rglob("*.stream")) and not list(recordings.rglob("*.stream.json"))
+        # A chunk of the abandoned stream arriving late is refused; the call has moved on.
+        late = _post(lee, lee_url, 4, short_pcm[4 * CHUNK:5 * CHUNK])
+        assert late.status_code == 409 and late.json()["error"] == "stream_ended"
+        log = (stack.logs / "jobs.log").read_text()
+        assert "exited (killed by SIGKILL); starting another" in log
+        assert kim.errors == lee.errors == 0
+    finally:
+        engine.dispose()
