@@ -45,10 +45,10 @@ proc_name = "academy-web"
 
 def when_ready(server):
     """In the master, after the app is loaded and before any worker forks: load the speech models."""
-    from app.jobs.preload import preload_speech_models
+    from app.speechops.preload import preload_speech_models
 
     app = server.app.wsgi()
-    loaded = preload_speech_models(app, os.environ.get("PRELOAD_SPEECH_MODELS", ""))
+    loaded = preload_speech_models(app, app.config["PRELOAD_SPEECH_MODELS"])  # app/settings.py
     server.log.info("speech models loaded before fork: %s", loaded or "none (PRELOAD_SPEECH_MODELS is empty)")
     from app.core.startup import run_startup_tasks
     server.log.info("start-up tasks: %s", run_startup_tasks(app))  # no worker runs yet: no live claim

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import time
 from pathlib import Path
 
@@ -11,9 +12,10 @@ from flask_login import current_user, logout_user
 
 from .config import load_config
 from .extensions import babel, csrf, db, login_manager, migrate
+from .settings import did_you_mean, unknown_environment, unknown_keys
 
 # Domain packages, each with init_app(app) that registers its blueprint, CLI and navigation.
-DOMAINS = ("core", "accounts", "media", "content", "demo", "courses", "exams", "speechops", "roleplays", "certification", "authoring", "assignments", "reviews", "jobs")
+DOMAINS = ("core", "accounts", "media", "content", "demo", "courses", "exams", "speechops", "roleplays", "certification", "team", "authoring", "assignments", "reviews", "notifications", "jobs")
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -23,8 +25,16 @@ def create_app(config: dict | None = None) -> Flask:
                 static_folder=str(Path(__file__).resolve().parent.parent / "static"))
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
+    # The settings model (app/settings.py): environment → validated values → app.config; a bad
+    # value stops here with a SettingsError naming it. The dict passed in (tests) goes on top.
     app.config.update(load_config(instance))
+    for name in unknown_environment(os.environ):
+        app.logger.warning("settings: the environment variable %s is not a setting of the app%s (README, "
+                           "Configuration); it is ignored", name, did_you_mean(name))
     if config:
+        for key in unknown_keys(config):
+            app.logger.warning("settings: %s passed to create_app is not a setting of the app%s",
+                               key, did_you_mean(key))
         app.config.update(config)
     for key in ("UPLOAD_DIR", "RECORDINGS_DIR", "AUDIO_CACHE_DIR"):
         Path(app.config[key]).mkdir(parents=True, exist_ok=True)
@@ -48,7 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     for name in DOMAINS:
         importlib.import_module(f".{name}", __name__).init_app(app)
 
-    from .accounts.permissions import check_declarations, enforce_access
+    from .core.access import check_declarations, enforce_access
     app.before_request(_expire_idle_session)
     app.before_request(enforce_access)
     app.after_request(_security_headers)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from .messages import message
 from .models import (
     ENDINGS,
     CertificationSpec,
@@ -32,7 +33,7 @@ def check_unique_ids(items: Sequence[Any], path: Path, what: str, report: Report
     seen: set[str] = set()
     for index, item in enumerate(items):
         if item.id in seen:
-            report.at(path + (index, "id"), f'duplicate {what} id "{item.id}" (expected each id once)')
+            report.at(path + (index, "id"), message("ids.duplicate", what=what, id=item.id))
         seen.add(item.id)
 
 
@@ -64,7 +65,7 @@ def _check_draw(exam: ExamSpec, draw: list[DrawRule], report: Reporter) -> None:
             if tag not in known_tags:
                 report.at(
                     ("draw", index, "tags", tag_index),
-                    f'no question is tagged "{tag}" (expected one of: {_listing(known_tags)})',
+                    message("draw.unknown_tag", tag=tag, expected=_listing(known_tags)),
                 )
         pool = {q.id for q in exam.questions if not rule.tags or set(q.tags) & set(rule.tags)}
         earlier_take = sum(min(draw[j].count, len(pools[j] & pool)) for j in range(index))
@@ -75,9 +76,8 @@ def _check_draw(exam: ExamSpec, draw: list[DrawRule], report: Reporter) -> None:
             source = f"tagged {', '.join(rule.tags)}" if rule.tags else "in the exam"
             report.at(
                 ("draw", index, "count"),
-                f"draws {rule.count} questions but only {available} can be guaranteed "
-                f"({len(pool)} {source}, up to {len(pool) - available} taken by earlier draw rules) "
-                f"(expected count <= {available}, or more questions {source})",
+                message("draw.too_many", count=rule.count, available=available, pool=len(pool), source=source,
+                        taken=len(pool) - available),
             )
 
 
@@ -92,16 +92,16 @@ def check_graph(scenario: ScenarioSpec, report: Reporter) -> None:
             path = ("nodes", node_id, "next", outcome)
             if target.startswith("end:"):
                 if target not in ENDINGS:
-                    report.at(path, f'unknown ending "{target}" (expected one of: {", ".join(ENDINGS)})')
+                    report.at(path, message("graph.unknown_ending", target=target, endings=", ".join(ENDINGS)))
             elif target not in nodes:
                 report.at(
                     path,
-                    f'unknown node "{target}" (expected a node id: {node_list}; or an ending: {", ".join(ENDINGS)})',
+                    message("graph.unknown_node", target=target, nodes=node_list, endings=", ".join(ENDINGS)),
                 )
     if len(nodes) < 4:
-        report.at(("nodes",), f"only {len(nodes)} node(s) (expected at least 4)")
+        report.at(("nodes",), message("graph.too_few_nodes", count=len(nodes)))
     if scenario.start not in nodes:
-        report.at(("start",), f'"{scenario.start}" is not a node (expected one of: {node_list})')
+        report.at(("start",), message("graph.bad_start", start=scenario.start, nodes=node_list))
         return
 
     reachable = _reachable(scenario.start, lambda node_id: [t for _, t in nodes[node_id].next.items() if t in nodes])
@@ -109,20 +109,16 @@ def check_graph(scenario: ScenarioSpec, report: Reporter) -> None:
         if node_id not in reachable:
             report.at(
                 ("nodes", node_id),
-                f'node "{node_id}" is unreachable '
-                f'(expected some transition from start "{scenario.start}" to lead to it)',
+                message("graph.unreachable", node=node_id, start=scenario.start),
             )
     endings = {target for node_id in reachable for _, target in nodes[node_id].next.items() if target in ENDINGS}
     for ending in ("end:resolved", "end:transferred"):
         if ending not in endings:
-            report.at(("nodes",), f"{ending} is never reached (expected a transition to it from a reachable node)")
+            report.at(("nodes",), message("graph.never_reached", ending=ending))
     if "end:hangup" not in endings and _longest_escalation(scenario, reachable) < scenario.hangup_after_poor:
         report.at(
             ("nodes",),
-            "end:hangup is never reached (rule: it counts as reached when a reachable node transitions to "
-            "end:hangup, or when escalate transitions chain through at least hangup_after_poor = "
-            f"{scenario.hangup_after_poor} reachable nodes, an escalate loop included, so poor replies force a "
-            "hang-up; expected one of these)",
+            message("graph.hangup_never_reached", count=scenario.hangup_after_poor),
         )
 
 
@@ -168,7 +164,7 @@ def check_prerequisites(
         for index, other in enumerate(required):
             if other not in known:
                 reporters[slug].at(
-                    ("prerequisites", index), f'unknown course "{other}" (expected one of: {_listing(known)})'
+                    ("prerequisites", index), message("course.unknown_prerequisite", course=other, expected=_listing(known))
                 )
     reported: set[frozenset[str]] = set()
     for slug in prerequisites:
@@ -177,7 +173,7 @@ def check_prerequisites(
             reported.add(frozenset(cycle))
             reporters[slug].at(
                 ("prerequisites",),
-                f"prerequisite cycle {' -> '.join(cycle + [cycle[0]])} (expected prerequisites without loops)",
+                message("course.prerequisite_cycle", cycle=" -> ".join(cycle + [cycle[0]])),
             )
 
 
@@ -200,9 +196,9 @@ def check_course_quiz(quiz: str, exam_kinds: Mapping[str, str | None], report: R
     """``exam_kinds`` maps every exam slug to its kind (None: the exam file is invalid)."""
     if quiz not in exam_kinds:
         quizzes = [slug for slug, kind in exam_kinds.items() if kind == "quiz"]
-        report.at(("quiz",), f'unknown exam "{quiz}" (expected a quiz in exams/: {_listing(quizzes)})')
+        report.at(("quiz",), message("course.unknown_quiz", exam=quiz, expected=_listing(quizzes)))
     elif exam_kinds[quiz] not in ("quiz", None):
-        report.at(("quiz",), f'exam "{quiz}" is kind: {exam_kinds[quiz]} (expected an exam with kind: quiz)')
+        report.at(("quiz",), message("course.quiz_kind", exam=quiz, kind=exam_kinds[quiz]))
 
 
 # --- certification ---------------------------------------------------------
@@ -224,17 +220,16 @@ def check_certification(
                     if slug not in courses:
                         report.at(
                             path + ("courses", course_index),
-                            f'unknown course "{slug}" (expected one of: {_listing(courses)})',
+                            message("certification.unknown_course", course=slug, expected=_listing(courses)),
                         )
             elif isinstance(requirement, ExamPassed):
                 if requirement.exam not in exam_kinds:
                     report.at(
                         path + ("exam",),
-                        f'unknown exam "{requirement.exam}" (expected a certification exam: {_listing(cert_exams)})',
+                        message("certification.unknown_exam", exam=requirement.exam, expected=_listing(cert_exams)),
                     )
                 elif exam_kinds[requirement.exam] not in ("certification", None):
                     report.at(
                         path + ("exam",),
-                        f'exam "{requirement.exam}" is kind: {exam_kinds[requirement.exam]} '
-                        "(expected an exam with kind: certification)",
+                        message("certification.exam_kind", exam=requirement.exam, kind=exam_kinds[requirement.exam]),
                     )

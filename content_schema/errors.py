@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from .messages import code_of
 
 
 @dataclass(frozen=True)
@@ -14,12 +17,20 @@ class ContentError:
     problem is about the file as a whole (e.g. a missing file). ``path`` is the data path
     the error is about, such as ``("nodes", "opening", "rubric", 2, "points")``, when known
     (an editor uses it to show the error next to its field); it takes no part in equality.
+
+    ``code`` and ``params`` name the message (``content_schema.messages.TEMPLATES``) so that an
+    application can say it in its own language; ``where`` is the field path the English text
+    starts with (e.g. ``nodes.opening.next``), "" when none. ``message`` is the English text.
+    Messages without a code (None) are English only.
     """
 
     file: str
     line: int | None
     message: str
     path: tuple[str | int, ...] | None = field(default=None, compare=False)
+    code: str | None = field(default=None, compare=False)
+    params: dict[str, Any] = field(default_factory=dict, compare=False)
+    where: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         if self.line is None:
@@ -42,8 +53,13 @@ class ErrorCollector:
     def __init__(self) -> None:
         self.errors: list[ContentError] = []
 
-    def add(self, file: str, line: int | None, message: str, path: tuple[str | int, ...] | None = None) -> None:
-        self.errors.append(ContentError(file, line, message, path))
+    def add(self, file: str, line: int | None, message: str, path: tuple[str | int, ...] | None = None,
+            *, where: str = "", text: str | None = None) -> None:
+        """Record ``message`` (a ``messages.Message`` or plain English); ``text`` overrides the
+        English shown (e.g. with ``where`` in front) while the code stays the message's."""
+        code, params = code_of(message)
+        self.errors.append(ContentError(file, line, text if text is not None else str(message), path,
+                                        code, params, where))
 
     def sorted(self) -> list[ContentError]:
         # Stable order by file then line; file-level errors (no line) first.

@@ -27,6 +27,7 @@ from .bundle import (
     Scenario,
 )
 from .errors import ContentValidationError, ErrorCollector
+from .messages import message
 from .markdown import (
     ASSET_EXTENSIONS,
     AssetReference,
@@ -161,7 +162,7 @@ class _Loader:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            self.errors.add(self.rel(path), None, f"file is not UTF-8 text ({exc.reason}; expected UTF-8)")
+            self.errors.add(self.rel(path), None, message("file.not_utf8", reason=exc.reason))
             return None
         return text.removeprefix("\ufeff").replace("\r\n", "\n"), raw
 
@@ -170,13 +171,13 @@ class _Loader:
             document = load_yaml(text, line_offset=line_offset)
         except YamlProblems as problems:
             for problem in problems.problems:
-                self.errors.add(file, problem.line, problem.message)
+                self.errors.add(file, problem.line, problem.message_text)
             return None
         if document.data is None:
             if line_offset:  # front matter
                 self.errors.add(file, 1, "front matter is empty (expected title, order, estimated_minutes)")
             else:
-                self.errors.add(file, None, "file is empty (expected a mapping of fields)")
+                self.errors.add(file, None, message("file.empty"))
             return None
         return document
 
@@ -184,7 +185,7 @@ class _Loader:
         """Read, parse and validate one YAML file; ``purpose`` explains a missing file."""
         file = self.rel(path)
         if not path.is_file():
-            self.errors.add(file, None, f"file is missing (expected {purpose})")
+            self.errors.add(file, None, message("file.missing", purpose=purpose))
             return None
         read = self.read_text(path)
         if read is None:
@@ -205,7 +206,7 @@ class _Loader:
     def items_in(self, folder: Path, what: str) -> list[Path]:
         """Entries of a content folder, skipping shared libraries (_*) and hidden files."""
         if not folder.is_dir():
-            self.errors.add(self.rel(folder) + "/", None, f"folder is missing (expected {what})")
+            self.errors.add(self.rel(folder) + "/", None, message("folder.missing", expected=what))
             return []
         return sorted(p for p in folder.iterdir() if not p.name.startswith(("_", ".")))
 
@@ -213,9 +214,9 @@ class _Loader:
     def check_slug(slug: str, report: Reporter, expected: str, what: str, seen: dict[str, str]) -> None:
         """Slug equals the file/folder name and is not claimed by another file."""
         if slug != expected:
-            report.at(("slug",), f'"{slug}" does not match the {what} name (expected slug: {expected})')
+            report.at(("slug",), message("slug.mismatch", slug=slug, what=what, expected=expected))
         if slug in seen:
-            report.at(("slug",), f'"{slug}" is already used by {seen[slug]} (expected a unique slug)')
+            report.at(("slug",), message("slug.taken", slug=slug, other=seen[slug]))
         else:
             seen[slug] = report.file
 
@@ -266,7 +267,7 @@ class _Loader:
             if missing:
                 library.report.at(
                     (section,),
-                    f"missing required entries: {', '.join(missing)} (expected all of: {', '.join(required)})",
+                    message("library.missing_entries", missing=", ".join(missing), expected=", ".join(required)),
                 )
         for name, entry in library.spec.forbidden.items():
             for language in entry.languages():
@@ -274,7 +275,7 @@ class _Loader:
                 if phrases is not None and phrases.elements:
                     library.report.at(
                         ("forbidden", name, language, "elements"),
-                        "forbidden sets match phrases only (expected phrases, no elements)",
+                        message("library.forbidden_elements"),
                     )
 
     # --- exams -------------------------------------------------------------
@@ -288,7 +289,7 @@ class _Loader:
             if path.name == "certification.yaml":
                 continue  # the certification rules, not an exam
             if not path.is_file() or path.suffix != ".yaml":
-                self.errors.add(self.rel(path), None, "unexpected entry (expected exams/<slug>.yaml files)")
+                self.errors.add(self.rel(path), None, message("file.unexpected_entry", expected="exams/<slug>.yaml"))
                 continue
             parsed = self.parse_file(path, ExamSpec, "an exam")
             if parsed is None:
@@ -324,7 +325,7 @@ class _Loader:
         seen: dict[str, str] = {}
         for path in self.items_in(self.root / "roleplays", "roleplays/<slug>.yaml"):
             if not path.is_file() or path.suffix != ".yaml":
-                self.errors.add(self.rel(path), None, "unexpected entry (expected roleplays/<slug>.yaml files)")
+                self.errors.add(self.rel(path), None, message("file.unexpected_entry", expected="roleplays/<slug>.yaml"))
                 continue
             parsed = self.parse_file(path, ScenarioSpec, "a role-play scenario")
             if parsed is None:
@@ -344,8 +345,7 @@ class _Loader:
         check_patterns(spec.forbidden, ("forbidden",), spec.language, library, parsed.report)
         for index, item in enumerate(spec.forbidden):
             if item.kind != "forbidden":
-                parsed.report.at(("forbidden", index, "kind"), 'expected kind: forbidden (a scenario\'s forbidden list '
-                                 "holds what its case facts forbid)")
+                parsed.report.at(("forbidden", index, "kind"), message("scenario.forbidden_kind"))
         if library is not None:
             self.check_call_rules(parsed, library)
 
@@ -358,8 +358,7 @@ class _Loader:
             if entry is not None and entry.for_language(spec.language) is None:
                 parsed.report.at(
                     ("call_rules", rule),
-                    f'library intent "{rule}" has no {spec.language} phrases '
-                    f"(expected intents.{rule}.{spec.language} in {LIBRARY_FILE}, or {rule}: {{points: 0}})",
+                    message("call_rules.no_language", rule=rule, language=spec.language, file=LIBRARY_FILE),
                 )
 
     def build_scenario(self, parsed: _Parsed[ScenarioSpec], library: LibrarySpec) -> Scenario:

@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from .messages import message
+
 UI_LANGUAGES = ("zh-CN", "en")
 SPEECH_LANGUAGES = ("zh-CN", "en-US", "ko-KR")
 CERT_LEVELS = ("trainee", "agent", "senior", "expert")
@@ -33,31 +35,25 @@ LIBRARY_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 def _slug(value: str) -> str:
     if not SLUG_RE.fullmatch(value):
-        raise ValueError(
-            f'"{value}" is not a valid slug (expected lowercase ASCII letters, digits and '
-            "hyphens, starting with a letter or digit, 2-63 characters)"
-        )
+        raise ValueError(message("slug.invalid", value=value))
     return value
 
 
 def _ident(value: str) -> str:
     if not IDENT_RE.fullmatch(value):
-        raise ValueError(
-            f'"{value}" is not a valid id (expected ASCII letters, digits, "-" or "_", '
-            "starting with a letter or digit)"
-        )
+        raise ValueError(message("id.invalid", value=value))
     return value
 
 
 def _library_name(value: str) -> str:
     if not LIBRARY_NAME_RE.fullmatch(value):
-        raise ValueError(f'"{value}" is not a valid library name (expected lowercase snake_case)')
+        raise ValueError(message("library_name.invalid", value=value))
     return value
 
 
 def _non_blank(value: str) -> str:
     if not value.strip():
-        raise ValueError("text is empty (expected non-blank text)")
+        raise ValueError(message("text.empty"))
     return value
 
 
@@ -66,21 +62,21 @@ def _ltext_before(value: Any) -> Any:
     if isinstance(value, str):
         return {"zh-CN": value}
     if value is None:
-        raise ValueError("no text (expected text or a mapping {zh-CN: ..., en: ...})")
+        raise ValueError(message("text.missing"))
     if not isinstance(value, dict):
-        raise ValueError("expected text or a mapping {zh-CN: ..., en: ...}")
+        raise ValueError(message("text.not_text"))
     return value
 
 
 def _ltext_after(value: dict[str, str]) -> dict[str, str]:
     unknown = [key for key in value if key not in UI_LANGUAGES]
     if unknown:
-        raise ValueError(f'unknown language "{unknown[0]}" (expected zh-CN and optionally en)')
+        raise ValueError(message("text.unknown_language", language=unknown[0]))
     if "zh-CN" not in value:
-        raise ValueError("zh-CN text is missing (expected zh-CN, en is optional)")
+        raise ValueError(message("text.zh_missing"))
     for language, text in value.items():
         if not text.strip():
-            raise ValueError(f"{language} text is empty (expected non-blank text)")
+            raise ValueError(message("text.language_empty", language=language))
     return value
 
 
@@ -142,15 +138,9 @@ class RubricItemSpec(Strict):
     @model_validator(mode="after")
     def _matchable(self) -> RubricItemSpec:
         if self.use is None and not self.phrases and not self.elements and not self.patterns:
-            raise ValueError(
-                f'rubric item "{self.id}" has nothing to match '
-                "(expected phrases, elements, patterns, or use: <library entry>)"
-            )
+            raise ValueError(message("rubric.nothing_to_match", id=self.id))
         if self.kind == "forbidden" and self.elements:
-            raise ValueError(
-                f'forbidden item "{self.id}" has elements (expected phrases only: '
-                "a forbidden item triggers when any phrase matches)"
-            )
+            raise ValueError(message("rubric.forbidden_elements", id=self.id))
         return self
 
 
@@ -186,10 +176,7 @@ class SingleQuestion(_QuestionBase):
         correct = [option.id for option in options if option.correct]
         if len(correct) != 1:
             found = ", ".join(correct) if correct else "none"
-            raise ValueError(
-                f"{len(correct)} options marked correct: true ({found}); "
-                "expected exactly one for type single"
-            )
+            raise ValueError(message("question.single_correct", count=len(correct), found=found))
         return options
 
 
@@ -202,7 +189,7 @@ class MultipleQuestion(_QuestionBase):
     @classmethod
     def _some_correct(cls, options: list[OptionSpec]) -> list[OptionSpec]:
         if not any(option.correct for option in options):
-            raise ValueError("no option marked correct: true (expected one or more for type multiple)")
+            raise ValueError(message("question.multiple_none"))
         return options
 
 
@@ -288,7 +275,7 @@ class Thresholds(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Thresholds:
         if self.poor >= self.good:
-            raise ValueError(f"poor ({self.poor}) is not below good ({self.good}) (expected poor < good)")
+            raise ValueError(message("thresholds.order", poor=self.poor, good=self.good))
         return self
 
 
@@ -365,7 +352,7 @@ class LibraryPhrases(Strict):
     @model_validator(mode="after")
     def _not_empty(self) -> LibraryPhrases:
         if not self.phrases and not self.elements and not self.patterns:
-            raise ValueError("nothing to match (expected phrases, elements and/or patterns)")
+            raise ValueError(message("library.nothing_to_match"))
         return self
 
 
@@ -440,6 +427,9 @@ class RoleplayPasses(Strict):
     count: Annotated[int, Field(ge=1)]
     min_difficulty: Annotated[int, Field(ge=1, le=3)] = 1
     voice_only: bool = False
+    # Where the server cannot grade a call's language by voice (no speech model for it), what may
+    # stand in for a voice pass: "typed_signoff" = a passed typed call a trainer signed off.
+    voice_substitute: Literal["typed_signoff"] | None = None
     min_average: Percent | None = None
     window_days: Annotated[int, Field(ge=1)] | None = None  # None: all time
 
@@ -476,10 +466,8 @@ class CertificationSpec(Strict):
     def _levels_in_order(cls, levels: list[LevelSpec]) -> list[LevelSpec]:
         found = tuple(level.level for level in levels)
         if found != CERT_LEVELS:
-            raise ValueError(
-                f"levels are {', '.join(found) or 'empty'} "
-                f"(expected exactly {', '.join(CERT_LEVELS)} in that order)"
-            )
+            raise ValueError(message("certification.levels", found=", ".join(found) or "empty",
+                                     expected=", ".join(CERT_LEVELS)))
         if levels[0].requirements:
-            raise ValueError("trainee has requirements (expected none: every learner holds trainee)")
+            raise ValueError(message("certification.trainee_requirements"))
         return levels

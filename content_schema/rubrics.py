@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from grading.patterns import PatternError, compile_pattern
 from grading.rubric import RubricItem
 
+from .messages import message
 from .models import LibraryEntry, LibrarySpec, RubricItemSpec
 from .validation import Reporter
 from .yaml_lines import Path
@@ -37,7 +38,7 @@ def check_rubric(
     for index, item in enumerate(items):
         if item.id in seen:
             report.at(
-                path + (index, "id"), f'duplicate rubric item id "{item.id}" (expected ids unique within the list)'
+                path + (index, "id"), message("rubric.duplicate_id", id=item.id)
             )
         seen.add(item.id)
         if item.use is not None and library is not None:
@@ -51,23 +52,22 @@ def _check_use(item: RubricItemSpec, path: Path, language: str, library: Library
         if item.use in _entries(library, other_kind):
             report.at(
                 path,
-                f'"{item.use}" is a library {other_kind} entry but this item is kind: {item.kind} '
-                f"(expected kind: {other_kind}, or one of the {_SECTION[item.kind]}: {', '.join(sorted(own))})",
+                message("rubric.use_wrong_kind", use=item.use, other_kind=other_kind, kind=item.kind,
+                        section=_SECTION[item.kind], expected=", ".join(sorted(own))),
             )
         else:
             report.at(
                 path,
-                f'unknown library entry "{item.use}" (expected one of the {_SECTION[item.kind]} '
-                f"in roleplays/_library.yaml: {', '.join(sorted(own))})",
+                message("rubric.unknown_use", use=item.use, section=_SECTION[item.kind],
+                        expected=", ".join(sorted(own))),
             )
         return
     entry = own[item.use]
     if entry.for_language(language) is None:
         report.at(
             path,
-            f'library entry "{item.use}" has no {language} phrases '
-            f"(expected {_SECTION[item.kind]}.{item.use}.{language} in roleplays/_library.yaml; "
-            f"it has: {', '.join(entry.languages())})",
+            message("rubric.use_no_language", use=item.use, language=language, section=_SECTION[item.kind],
+                    has=", ".join(entry.languages())),
         )
 
 
@@ -120,7 +120,7 @@ def check_patterns(items: Sequence[RubricItemSpec], path: Path, language: str, l
             try:
                 compile_pattern(pattern, language, slots)
             except PatternError as exc:
-                report.at(path + (index, "patterns", p_index), f"{exc} (see docs/content-format.md, patterns)")
+                report.at(path + (index, "patterns", p_index), message("pattern.invalid", detail=str(exc)))
 
 
 def library_rules(library: LibrarySpec, language: str) -> tuple[RubricItem, ...]:

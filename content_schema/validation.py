@@ -3,7 +3,9 @@
 pydantic reports a ``loc`` such as ``("questions", 0, "single", "options")``: the
 union tag ("single") is not part of the data, so we walk the loc against the
 actual data to get the data path, look the line up in the YamlDocument, and
-rewrite the message so it says what was expected.
+rewrite the message so it says what was expected. Every message is a ``messages.Message``
+(a stable code and its values next to the English text); pydantic's own checks get the code
+``schema.<error type>``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from .errors import ErrorCollector
+from .messages import TEMPLATES, Message, message
 from .yaml_lines import Path, YamlDocument
 
 M = TypeVar("M", bound=BaseModel)
@@ -27,8 +30,9 @@ def validate_document(
         return model.model_validate(document.data)
     except ValidationError as exc:
         for detail in exc.errors(include_url=False):
-            path, message = describe_error(model, document.data, detail)
-            errors.add(file, document.line_for(path), message, path)
+            path, where, text = describe(model, document.data, detail)
+            errors.add(file, document.line_for(path), text, path, where=format_path(where),
+                       text=_prefixed(where, text))
         return None
 
 
@@ -73,47 +77,79 @@ def _show_value(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def describe_error(model: type[BaseModel], data: Any, detail: dict[str, Any]) -> tuple[Path, str]:
-    """Return (data path for the line lookup, one-line message) for one pydantic error."""
+_PYDANTIC_PARAMS = {"string_too_short": ("min_length",), "string_too_long": ("max_length",),
+                    "too_short": ("min_length",), "too_long": ("max_length",), "greater_than_equal": ("ge",),
+                    "greater_than": ("gt",), "less_than_equal": ("le",), "less_than": ("lt",),
+                    "literal_error": ("expected",), "string_pattern_mismatch": ("pattern",)}
+
+
+def _number_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 100, not 100.0
+    return str(value)
+
+
+def _pydantic_message(kind: str, text: str, context: dict[str, Any]) -> Message:
+    """pydantic's own English text, with the code ``schema.<type>`` when it is one we name."""
+    code = f"schema.{kind}"
+    if code not in TEMPLATES or kind == "other":
+        return Message("schema.other", text, detail=text)
+    params = {name: _number_text(context.get(name, "")) for name in _PYDANTIC_PARAMS.get(kind, ())}
+    return Message(code, text, **params)
+
+
+def describe(model: type[BaseModel], data: Any, detail: dict[str, Any]) -> tuple[Path, Path, Message]:
+    """(data path for the line lookup, the path the message is about, the message) of one pydantic error."""
     kind = detail["type"]
     loc = tuple(detail["loc"])
     context = detail.get("ctx") or {}
-    message = str(detail["msg"])
+    text = str(detail["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
-        message = message.removeprefix(prefix)
+        text = text.removeprefix(prefix)
+    raised = context.get("error")
+    own = raised.args[0] if isinstance(raised, Exception) and raised.args and isinstance(raised.args[0], Message) \
+        else None
 
     if loc and loc[-1] == "[key]":
         path = _data_path(data, loc[:-1])
-        return path, _prefixed(path, f"invalid key: {message}")
+        inner = own if own is not None else _pydantic_message(kind, text, context)
+        return path, path, Message("schema.invalid_key", f"invalid key: {inner}", detail=inner,
+                                   inner_code=inner.code, inner_params=inner.params)
 
     path = _data_path(data, loc)
 
     if kind == "missing":
         parent, name = path[:-1], path[-1]
-        return parent, _prefixed(parent, f'missing required field "{name}"')
+        return parent, parent, message("schema.missing", name=name)
 
     if kind in ("union_tag_not_found", "union_tag_invalid"):
         field = str(context.get("discriminator", "")).strip("'")
         expected = ", ".join(_union_tags(model, loc, field))
         if not isinstance(detail.get("input"), dict):
-            return path, _prefixed(path, f"expected a mapping with {field}: one of {expected}")
+            return path, path, message("schema.expected_tagged_mapping", field=field, expected=expected)
         if kind == "union_tag_not_found":
-            return path, _prefixed(path, f'missing required field "{field}" (expected one of: {expected})')
+            return path, path, message("schema.missing_tag", field=field, expected=expected)
         key_path = path + (field,)
-        return key_path, _prefixed(key_path, f'unknown {field} "{context.get("tag")}" (expected one of: {expected})')
+        return key_path, key_path, message("schema.unknown_tag", field=field, tag=context.get("tag"),
+                                           expected=expected)
 
     if kind == "extra_forbidden":
         allowed = _allowed_keys(model, loc[:-1])
-        expected = f" (expected one of: {', '.join(allowed)})" if allowed else ""
-        return path, _prefixed(path[:-1], f'unknown key "{path[-1]}"{expected}')
+        if allowed:
+            return path, path[:-1], message("schema.unknown_key", key=path[-1], expected=", ".join(allowed))
+        return path, path[:-1], message("schema.unknown_key_anywhere", key=path[-1])
 
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return path, _prefixed(path, f"expected a mapping (got {_show_value(detail.get('input'))})")
+        return path, path, message("schema.expected_mapping", got=_show_value(detail.get("input")))
 
+    if own is not None:
+        return path, path, own
+    result = _pydantic_message(kind, text, context)
     value = detail.get("input")
     if kind != "value_error" and (value is None or isinstance(value, (str, int, float, bool))):
-        message = f"{message} (got {_show_value(value)})"
-    return path, _prefixed(path, message)
+        got = _show_value(value)
+        result = Message(result.code, f"{result} (got {got})", **result.params, got=got)
+    return path, path, result
 
 
 # --- which keys a model at some loc accepts (for "unknown key" messages) ----
@@ -206,4 +242,6 @@ class Reporter:
         self._errors = errors
 
     def at(self, path: Path, message: str) -> None:
-        self._errors.add(self.file, self.document.line_for(path), _prefixed(path, message), tuple(path))
+        """Record ``message`` (a ``messages.Message``) about the data at ``path``."""
+        self._errors.add(self.file, self.document.line_for(path), message, tuple(path), where=format_path(path),
+                         text=_prefixed(path, message))

@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .messages import message as _message
+
 Path = tuple[str | int, ...]
 
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -39,20 +41,20 @@ class YamlProblem(Exception):
     def __init__(self, line: int | None, message: str) -> None:
         super().__init__(message)
         self.line = line
-        self.message = message
+        self.message = str(message)
+        self.message_text = message  # a messages.Message when it has a code
+
+
+def _problem(line: int | None, code: str, **params: Any) -> YamlProblem:
+    return YamlProblem(line, _message(code, line=line, **params))
 
 
 class YamlLimit(YamlProblem):
     """The document is over one of the caps: ``kind`` is "chars", "values" or "depth"."""
 
     def __init__(self, line: int | None, kind: str, maximum: int) -> None:
-        messages = {
-            "chars": f"the YAML is longer than {maximum} characters (expected a smaller file)",
-            "values": f"the YAML expands to more than {maximum} values; aliases (*name) copy what their "
-                      f"anchor holds (expected fewer or smaller aliases)",
-            "depth": f"the YAML is nested more than {maximum} levels deep (expected a flatter document)",
-        }
-        super().__init__(line, messages[kind])
+        codes = {"chars": "yaml.too_long", "values": "yaml.too_many_values", "depth": "yaml.too_deep"}
+        super().__init__(line, _message(codes[kind], maximum=maximum))
         self.kind = kind
         self.maximum = maximum
 
@@ -132,10 +134,11 @@ def load_yaml(text: str, *, line_offset: int = 0, max_chars: int = MAX_YAML_CHAR
             detail = exc.problem or "invalid YAML"
             if exc.context:
                 detail = f"{exc.context}, {detail}"
-            problem = YamlProblem(line, f"YAML syntax error: {detail} (expected valid YAML)")
+            column = mark.column + 1 if mark is not None else None
+            problem = _problem(line, "yaml.syntax", detail=detail, column=column)
             raise YamlProblems([problem]) from exc
         except yaml.YAMLError as exc:  # e.g. a non-printable character (no line known)
-            raise YamlProblems([YamlProblem(None, f"YAML error: {exc} (expected valid YAML)")]) from exc
+            raise YamlProblems([_problem(None, "yaml.error", detail=str(exc))]) from exc
         document = YamlDocument(data=None)
         if root is None:
             return document
@@ -175,14 +178,14 @@ class _Builder:
             raise YamlLimit(self._line(node), "depth", self._max_depth)
         self._lines.setdefault(path, self._line(node))
         if id(node) in self._stack:
-            raise YamlProblem(self._line(node), "recursive YAML alias (expected a finite tree)")
+            raise _problem(self._line(node), "yaml.recursive_alias")
         self._stack.add(id(node))
         try:
             if isinstance(node, MappingNode):
                 return self._mapping(node, path)
             if isinstance(node, SequenceNode):
                 if node.tag != _SEQ_TAG:
-                    raise YamlProblem(self._line(node), f"unsupported YAML tag {node.tag} (expected a plain list)")
+                    raise _problem(self._line(node), "yaml.tag_list", tag=node.tag)
                 return [self.build(item, path + (index,)) for index, item in enumerate(node.value)]
             return self._scalar(node)
         finally:
@@ -192,23 +195,22 @@ class _Builder:
         try:
             return self._loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
-            raise YamlProblem(self._line(node), f"{exc.problem} (expected a plain YAML value)") from exc
+            raise _problem(self._line(node), "yaml.bad_value", detail=exc.problem) from exc
 
     def _mapping(self, node: MappingNode, path: Path) -> dict[Any, Any]:
         if node.tag != _MAP_TAG:
-            raise YamlProblem(self._line(node), f"unsupported YAML tag {node.tag} (expected a plain mapping)")
+            raise _problem(self._line(node), "yaml.tag_mapping", tag=node.tag)
         result: dict[Any, Any] = {}
         first_line: dict[Any, int] = {}
         for key_node, value_node in node.value:
             line = self._line(key_node)
             if key_node.tag == _MERGE_TAG:
-                raise YamlProblem(line, "YAML merge keys (<<) are not supported (expected the keys written out)")
+                raise _problem(line, "yaml.merge_key")
             if not isinstance(key_node, ScalarNode):
-                raise YamlProblem(line, "mapping key is a list or mapping (expected a plain text key)")
+                raise _problem(line, "yaml.complex_key")
             key = self._scalar(key_node)
             if key in first_line:
-                message = f'duplicate key "{key}" (first defined on line {first_line[key]}; expected each key once)'
-                self.problems.append(YamlProblem(line, message))
+                self.problems.append(_problem(line, "yaml.duplicate_key", key=key, first_line=first_line[key]))
                 continue
             first_line[key] = line
             self._lines[path + (key,)] = line

@@ -73,6 +73,25 @@ _ONSET_KEYS = ("onset_s", "speech_onset_s")
 _PAUSE_DURATION_KEYS = ("duration", "duration_s")
 
 
+# Rates measured from what was said (speech.metrics: speaking_rate + speaking_rate_unit).
+_RATE_UNITS = {"chars/min": ("字/分钟", "chars/min"), "words/min": ("词/分钟", "words/min")}
+
+
+def _rates(turn: Mapping[str, Any],
+           baseline: Mapping[str, Any] | None) -> tuple[float | None, float | None, str | None]:
+    """(this turn's rate, the first turn's, the unit or None for syllables/s).
+
+    The rate from the words is used when both turns have it in the same unit; otherwise both fall
+    back to the energy estimate, so a turn is never compared with a figure measured another way.
+    """
+    unit = (turn or {}).get("speaking_rate_unit")
+    if unit in _RATE_UNITS and (baseline is None or baseline.get("speaking_rate_unit") == unit):
+        rate, base_rate = _number(turn, ("speaking_rate",)), _number(baseline, ("speaking_rate",))
+        if rate is not None:
+            return rate, base_rate, unit
+    return _number(turn, _RATE_KEYS), _number(baseline, _RATE_KEYS), None
+
+
 def _number(metrics: Mapping[str, Any] | None, keys: tuple[str, ...]) -> float | None:
     for key in keys:
         value = (metrics or {}).get(key)
@@ -105,7 +124,7 @@ def judge_delivery(
     first_turn = both("第一轮回复，还没有对比基准：不评判", "no baseline yet (first turn): not judged")
     results: list[ItemResult] = []
 
-    rate, base_rate = _number(turn, _RATE_KEYS), _number(baseline, _RATE_KEYS)
+    rate, base_rate, unit = _rates(turn, baseline)
     rate_limit = f"{MAX_RATE_INCREASE:+.0%}"
     if baseline is None:
         results.append(result("speech_rate", True, first_turn))
@@ -113,8 +132,13 @@ def judge_delivery(
         results.append(result("speech_rate", True, both("没有测到语速：不评判", "speech rate not measured: not judged")))
     else:
         change = rate / base_rate - 1.0
-        zh = f"语速 {rate:.2f} 音节/秒，第一轮 {base_rate:.2f}（{change:+.0%}，上限 {rate_limit}）"
-        en = f"{rate:.2f} syll/s vs first turn {base_rate:.2f} ({change:+.0%}, limit {rate_limit})"
+        if unit is None:
+            zh = f"语速 {rate:.2f} 音节/秒，第一轮 {base_rate:.2f}（{change:+.0%}，上限 {rate_limit}）"
+            en = f"{rate:.2f} syll/s vs first turn {base_rate:.2f} ({change:+.0%}, limit {rate_limit})"
+        else:
+            zh_unit, en_unit = _RATE_UNITS[unit]
+            zh = f"语速 {rate:.0f} {zh_unit}，第一轮 {base_rate:.0f}（{change:+.0%}，上限 {rate_limit}）"
+            en = f"{rate:.0f} {en_unit} vs first turn {base_rate:.0f} ({change:+.0%}, limit {rate_limit})"
         if not provoked:
             results.append(result("speech_rate", True, both(f"{zh}；客户这句不激烈：不评判",
                                                             f"{en}; caller not provoking: not judged")))

@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz.distance import Levenshtein
-
 from grading.rubric import ReplyGrade, RubricItem, grade_reply
 from grading.text import normalise
+from grading.typing import compare_typing
 
 
 def score_single(selected: str | None, correct: str) -> float:
@@ -68,17 +67,15 @@ def score_phrase_rewrite(text: str, items: Sequence[RubricItem], language: str, 
 
 @dataclass(frozen=True)
 class ListenTypeScore:
-    accuracy: float   # 1 − edit distance / length of the expected text, 0..1
+    accuracy: float   # 1 − weighted edit distance / weight of the expected text, 0..1 (grading.typing)
     cpm: float        # characters typed per minute
     fraction: float   # share of the question's points
 
 
 def typing_accuracy(expected: str, typed: str, language: str) -> float:
-    """Character accuracy after folding width, punctuation and spaces away."""
-    want, got = normalise(expected, language), normalise(typed or "", language)
-    if not want:
-        return 1.0 if not got else 0.0
-    return max(0.0, 1.0 - Levenshtein.distance(want, got) / len(want))
+    """Character accuracy after folding width, punctuation and spaces away; an error in a number,
+    date, day, negation or amount weighs more than other slips (grading.typing)."""
+    return compare_typing(expected, typed or "", language).accuracy
 
 
 def score_listen_type(expected: str, typed: str, seconds: float, min_accuracy: float,

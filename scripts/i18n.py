@@ -92,6 +92,8 @@ def fill(json_file: str, locale: str = "zh_Hans_CN") -> None:
         if message is None:
             print(f"not used in code, skipped: {msgid}", file=sys.stderr)
             continue
+        if message.pluralizable:  # ngettext: one text for every plural form (Chinese has one), or a list
+            text = tuple(text) if isinstance(text, list) else (text,) * catalog.num_plurals
         message.string = text
         message.flags.discard("fuzzy")
     save(catalog, locale)

@@ -3,7 +3,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from . import services
-from .permissions import Role
+from ..core.access import Role
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 

@@ -6,11 +6,18 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .permissions import Role
+from ..core.access import Role
 from .services import MIN_PASSWORD_LENGTH
 
 ROLE_LABELS = {
     Role.LEARNER: _l("Learner (new hire / trainee)"),
+    Role.TRAINER: _l("Trainer"),
+    Role.HR: _l("HR"),
+    Role.ADMIN: _l("Administrator"),
+}
+# A role as a short name in lists (never its code).
+ROLE_NAMES = {
+    Role.LEARNER: _l("Learner"),
     Role.TRAINER: _l("Trainer"),
     Role.HR: _l("HR"),
     Role.ADMIN: _l("Administrator"),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from .permissions import Role
+from ..core.access import Role
+from ..core.clock import utcnow
 
 
 # Bulk-imported temporary passwords are long and random (see accounts.services.generate_password,
@@ -27,10 +28,6 @@ def temporary_password_hash(password: str) -> str:
     salt = secrets.token_urlsafe(12)
     value = hashlib.pbkdf2_hmac(digest, password.encode(), salt.encode(), int(iterations)).hex()
     return f"{TEMPORARY_HASH_METHOD}${salt}${value}"
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class User(UserMixin, db.Model):
@@ -112,3 +109,17 @@ class UserRole(db.Model):
     role: Mapped[str] = mapped_column(String(16))
 
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class UserImport(db.Model):
+    """One cohort import that created accounts: who ran it, when, and how many rows were created or refused."""
+    __tablename__ = "user_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_count: Mapped[int]
+    error_count: Mapped[int]
+    cohorts: Mapped[str] = mapped_column(String(255), default="")  # the new accounts' cohorts, comma-separated
+
+    actor: Mapped[User | None] = relationship()

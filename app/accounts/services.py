@@ -13,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..core.csvfile import csv_bytes
 from ..extensions import db
-from .models import User, UserRole, temporary_password_hash, utcnow
+from .models import User, UserImport, UserRole, temporary_password_hash
+from ..core.clock import utcnow
 from . import throttle
-from .permissions import Role
+from ..core.access import Role
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -363,6 +364,9 @@ def import_users_csv(data: bytes, actor: User | None = None) -> ImportReport:
                                  [values for values, _ in rows]).all()
         db.session.execute(insert(UserRole), [{"user_id": user_id, "role": role.value}
                                               for user_id, (_, roles) in zip(ids, rows) for role in sorted(roles)])
+        cohorts = sorted({values["cohort"] for values, _ in rows if values["cohort"]})
+        db.session.add(UserImport(actor_id=getattr(actor, "id", None), created_count=len(rows),
+                                  error_count=len(report.errors), cohorts=", ".join(cohorts)[:255]))
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -26,7 +26,8 @@ from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from .models import LoginThrottle, utcnow
+from .models import LoginThrottle
+from ..core.clock import utcnow
 
 ANY = ""  # the bucket counts every username (or every address)
 UNKNOWN_ADDRESS = "unknown"

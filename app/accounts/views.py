@@ -11,7 +11,7 @@ from . import services
 from .forms import (ChangePasswordForm, CsvImportForm, LoginForm, ResetPasswordForm, UnlockForm, UserCreateForm,
                     UserEditForm)
 from .models import User
-from .permissions import AUTHENTICATED, PUBLIC, Role, allow
+from ..core.access import AUTHENTICATED, PUBLIC, Role, allow
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -82,6 +82,24 @@ def change_password():
                 flash(_("Your password has been changed."), "success")
                 return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
     return render_template("accounts/change_password.html", form=form, forced=current_user.must_change_password)
+
+
+@bp.app_template_filter("role_names")
+def role_names(roles) -> list[str]:
+    """Roles (codes) as their names, in the order of the Role enum: {{ user.role_set|role_names|join(...) }}."""
+    from .forms import ROLE_NAMES
+    held = {str(role) for role in roles}
+    return [str(name) for role, name in ROLE_NAMES.items() if role.value in held]
+
+
+@bp.route("/account")
+@allow(AUTHENTICATED)
+def profile():
+    from ..core.i18n import LANGUAGES
+    from .forms import ROLE_LABELS
+    roles = [str(label) for role, label in ROLE_LABELS.items() if role in current_user.role_set]
+    return render_template("accounts/profile.html", user=current_user, roles=roles, languages=LANGUAGES,
+                           language=LANGUAGES.get(current_user.language or ""))
 
 
 @bp.route("/admin/users")
@@ -189,3 +207,19 @@ def user_import():
         return render_template("accounts/user_created.html", created=report.created, errors=report.errors,
                                sheet=sheet, imported=True)
     return render_template("accounts/user_import.html", form=form, columns=services.CSV_COLUMNS)
+
+
+# --- home panel (registered in __init__; read-only) -----------------------------------------------
+
+HOME_IMPORTS_SHOWN = 5
+
+
+def imports_panel(user) -> str:
+    """The administrator's home panel: the latest cohort imports."""
+    from sqlalchemy.orm import selectinload
+
+    from .models import UserImport
+    imports = db.session.scalars(select(UserImport).options(selectinload(UserImport.actor))
+                                 .order_by(UserImport.created_at.desc(), UserImport.id.desc())
+                                 .limit(HOME_IMPORTS_SHOWN)).all()
+    return render_template("accounts/_home_imports.html", imports=imports)

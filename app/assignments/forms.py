@@ -12,6 +12,9 @@ class AssignmentForm(FlaskForm):
     learners = SelectMultipleField(_l("Named learners"), coerce=int, validators=[Optional()])
     require_voice = BooleanField(_l("Voice replies required (drills only): typed replies are refused"))
     note = TextAreaField(_l("Note for the learners (optional)"), validators=[Optional(), Length(max=500)])
+    # Shown only after the warning that the drill's language cannot be graded by voice on this server.
+    confirm_no_voice = BooleanField(_l("Assign it anyway: I know that until a speech model is installed, these "
+                                       "learners cannot start this drill"))
 
 
 class ActionForm(FlaskForm):

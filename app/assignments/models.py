@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+
+from ..core.clock import utcnow
 from ..extensions import db
 
 COURSE, EXAM, DRILL = "course", "exam", "drill"

@@ -19,8 +19,11 @@ from datetime import date, datetime, time
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from ..accounts.models import User, UserRole, utcnow
-from ..accounts.permissions import Role
+from ..accounts.models import User, UserRole
+
+from ..core.clock import utcnow
+from ..core.access import Role
+from ..core import events
 from ..extensions import db
 from .models import COURSE, DRILL, EXAM, KINDS, Assignment, AssignmentLearner
 
@@ -64,6 +67,18 @@ def work_choices(language: str) -> dict[str, list[tuple[str, str]]]:
         str(KIND_LABELS[DRILL]): [(f"{DRILL}:{s.slug}", _pick(s.current_version.title, language))
                                   for s in library()],
     }
+
+
+def voice_ungradable_language(kind: str, slug: str) -> str | None:
+    """The drill's language when this server cannot grade it by voice (no speech model), else None."""
+    if kind != DRILL:
+        return None
+    from ..roleplays import services as roleplays
+    scenario = roleplays.get_scenario(slug)
+    if scenario is None:
+        return None
+    language = scenario.current_version.language
+    return None if roleplays.voice_available(language) else language
 
 
 def _work_row(kind: str, slug: str):
@@ -170,8 +185,17 @@ def create_assignment(*, kind: str, slug: str, due_date: date, created_by: User,
                             require_voice=bool(require_voice), created_by=created_by.id, created_at=utcnow())
     assignment.learners = [AssignmentLearner(user_id=user_id) for user_id in sorted(wanted)]
     db.session.add(assignment)
+    db.session.flush()
+    events.assignment_created.send(created_by.id, assignment_id=assignment.id,
+                                   user_ids=[user.id for user in recipients(assignment)],
+                                   titles=work_titles(kind, slug), due_date=due_date, note=note)
     db.session.commit()
     return assignment
+
+
+def work_titles(kind: str, slug: str) -> dict[str, str]:
+    """The work's title in both content languages (for notices, rendered later in the reader's language)."""
+    return {language: work_title(kind, slug, language) for language in ("zh-CN", "en")}
 
 
 def withdraw(assignment: Assignment, by: User) -> None:
@@ -197,6 +221,15 @@ def assignments_for(user: User) -> list[Assignment]:
         reach.append(Assignment.cohort == user.cohort)
     return list(db.session.scalars(select(Assignment).where(Assignment.withdrawn_at.is_(None), or_(*reach))
                                    .order_by(Assignment.due_date, Assignment.id)))
+
+
+def assigned_drills(user: User) -> dict[str, date]:
+    """{scenario slug: the earliest due date} of the active drill assignments reaching this learner."""
+    due: dict[str, date] = {}
+    for assignment in assignments_for(user):
+        if assignment.kind == "drill" and (assignment.slug not in due or assignment.due_date < due[assignment.slug]):
+            due[assignment.slug] = assignment.due_date
+    return due
 
 
 def reaches(assignment: Assignment, user: User) -> bool:
@@ -398,3 +431,93 @@ def counts_by_state(rows: list[PersonRow]) -> dict[str, int]:
         counts[row.status.state] += 1
         counts["overdue"] += row.status.overdue
     return counts
+
+
+# --- home panels ---------------------------------------------------------------------------------
+
+HOME_OVERDUE_ASSIGNMENTS = 20   # the oldest overdue assignments the trainer's home panel looks at
+
+
+@dataclass
+class OverdueCohort:
+    cohort: str          # "" for learners without a cohort
+    people: int = 0      # people with overdue work in this cohort
+    items: list[tuple[Assignment, str, int]] = field(default_factory=list)  # (assignment, title, people overdue)
+
+
+def _done_pairs(assignments: list[Assignment], user_ids: set[int]) -> set[tuple[int, int]]:
+    """(assignment id, user id) pairs whose work is done, for all of them in one query per kind."""
+    from ..courses.models import Course, CourseProgress
+    from ..exams.models import ExamAttempt
+    from ..roleplays.models import ENDED, Attempt, ScenarioVersion
+    done: set[tuple[int, int]] = set()
+    ids = list(user_ids)
+    by_kind: dict[str, list[Assignment]] = defaultdict(list)
+    for assignment in assignments:
+        by_kind[assignment.kind].append(assignment)
+    if by_kind[COURSE]:
+        rows = db.session.execute(select(CourseProgress.user_id, Course.slug).join(CourseProgress.course).where(
+            CourseProgress.user_id.in_(ids), CourseProgress.completed_at.is_not(None),
+            Course.slug.in_({a.slug for a in by_kind[COURSE]})))
+        finished = set(rows.tuples())
+        done |= {(a.id, uid) for a in by_kind[COURSE] for uid in ids if (uid, a.slug) in finished}
+    if by_kind[EXAM]:
+        rows = db.session.execute(select(ExamAttempt.user_id, ExamAttempt.exam_slug).where(
+            ExamAttempt.user_id.in_(ids), ExamAttempt.passed.is_(True),
+            ExamAttempt.exam_slug.in_({a.slug for a in by_kind[EXAM]})).distinct())
+        passed = set(rows.tuples())
+        done |= {(a.id, uid) for a in by_kind[EXAM] for uid in ids if (uid, a.slug) in passed}
+    if by_kind[DRILL]:
+        since = min(assignment_day(a) for a in by_kind[DRILL])
+        rows = db.session.execute(
+            select(Attempt.user_id, ScenarioVersion.slug, Attempt.started_at, Attempt.mode)
+            .join(ScenarioVersion, ScenarioVersion.id == Attempt.version_id)
+            .where(Attempt.user_id.in_(ids), Attempt.status == ENDED, Attempt.passed.is_(True),
+                   Attempt.started_at >= since, ScenarioVersion.slug.in_({a.slug for a in by_kind[DRILL]})))
+        passes = list(rows.tuples())
+        for a in by_kind[DRILL]:
+            day = assignment_day(a)
+            done |= {(a.id, uid) for uid, slug, started, mode in passes
+                     if slug == a.slug and started >= day and (mode == "voice" or not a.require_voice)}
+    return done
+
+
+def overdue_by_cohort(language: str, on: date | None = None,
+                      limit: int = HOME_OVERDUE_ASSIGNMENTS) -> list[OverdueCohort]:
+    """Per cohort: the active assignments past their due date that some of its learners have not
+    done, with how many. Read-only, in a fixed number of queries whatever the number of learners
+    (the same evidence as status_of, read in bulk)."""
+    on = on or today()
+    overdue = list(db.session.scalars(select(Assignment).where(
+        Assignment.withdrawn_at.is_(None), Assignment.due_date < on)
+        .order_by(Assignment.due_date, Assignment.id).limit(limit)))
+    if not overdue:
+        return []
+    named = {a.id: a.named_ids for a in overdue}
+    wanted_cohorts = {a.cohort for a in overdue if a.cohort}
+    named_ids = set().union(*named.values())
+    reach = []
+    if wanted_cohorts:
+        reach.append(User.cohort.in_(wanted_cohorts))
+    if named_ids:
+        reach.append(User.id.in_(named_ids))
+    if not reach:
+        return []
+    people = {uid: cohort or NO_COHORT for uid, cohort in db.session.execute(
+        _learners_query().with_only_columns(User.id, User.cohort).where(or_(*reach)).distinct()).tuples()}
+    done = _done_pairs(overdue, set(people))
+    cohorts: dict[str, OverdueCohort] = {}
+    late_people: dict[str, set[int]] = defaultdict(set)
+    for assignment in overdue:
+        counts: dict[str, int] = defaultdict(int)
+        for uid, cohort in people.items():
+            reached = uid in named[assignment.id] or (assignment.cohort is not None and cohort == assignment.cohort)
+            if reached and (assignment.id, uid) not in done:
+                counts[cohort] += 1
+                late_people[cohort].add(uid)
+        title = work_title(assignment.kind, assignment.slug, language)
+        for cohort, count in counts.items():
+            cohorts.setdefault(cohort, OverdueCohort(cohort)).items.append((assignment, title, count))
+    for cohort, row in cohorts.items():
+        row.people = len(late_people[cohort])
+    return sorted(cohorts.values(), key=lambda c: (-c.people, c.cohort == NO_COHORT, c.cohort))

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from ..accounts.permissions import Role, allow
+from ..core.access import Role, allow
 from ..core.i18n import content_language
 from . import services
 from .forms import ActionForm, AssignmentForm
@@ -39,6 +39,13 @@ def new():
                              for u in services.learners()]
     if request.method == "GET" and request.args.get("work"):
         form.work.data = request.args["work"]
+    no_voice = None
+    if form.validate_on_submit():
+        kind, _sep, slug = form.work.data.partition(":")
+        no_voice = services.voice_ungradable_language(kind, slug) if form.require_voice.data else None
+    if no_voice and not form.confirm_no_voice.data:
+        # A confirmation step: nothing is stored until the trainer confirms (or unticks "voice required").
+        return render_template("assignments/new.html", form=form, no_voice=no_voice), 200
     if form.validate_on_submit():
         kind, _sep, slug = form.work.data.partition(":")
         try:
@@ -51,7 +58,7 @@ def new():
         else:
             flash(_("Assigned."), "success")
             return redirect(url_for(".detail", assignment_id=assignment.id))
-    return render_template("assignments/new.html", form=form)
+    return render_template("assignments/new.html", form=form, no_voice=None)
 
 
 @bp.route("/assignments/<int:assignment_id>")
@@ -99,3 +106,21 @@ def start_drill(assignment_id: int):
         flash(_("Voice grading is not available for this call's language on this server, so you will reply by "
                 "typing. Typed replies are marked as typed in your record."), "info")
     return redirect(url_for("roleplays.call", attempt_id=attempt.id))
+
+
+# --- home panels (registered in __init__; read-only) ----------------------------------------------
+
+HOME_ASSIGNED_SHOWN = 5
+
+
+def assigned_panel(user) -> str:
+    """The learner's open assigned work, overdue first, then by due date."""
+    open_items = [item for item in services.my_assignments(user, content_language()) if not item.status.done]
+    return render_template("assignments/_home_assigned.html", assigned=open_items[:HOME_ASSIGNED_SHOWN],
+                           more=max(0, len(open_items) - HOME_ASSIGNED_SHOWN))
+
+
+def overdue_panel(user) -> str:
+    """The trainer's overdue assignments, per cohort."""
+    return render_template("assignments/_home_overdue.html", cohorts=services.overdue_by_cohort(content_language()),
+                           NO_COHORT=services.NO_COHORT)

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app):
-    from ..accounts.permissions import Role
+    from ..core.access import Role
     from ..core.nav import NavItem, register_nav
     from . import models  # noqa: F401
     from .views import bp

@@ -33,6 +33,7 @@ class Editor:
     rows: list[Any] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)  # errors not tied to one field
+    placeholders: dict[str, str] = field(default_factory=dict)  # example text shown in empty fields
 
     def get(self, name: str, default: str = "") -> str:
         return self.values.get(name, default)

@@ -10,6 +10,7 @@ For other domains: ``web_scenarios()`` (published web scenarios) and ``publish_v
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from content_schema import (
 from content_schema.dump import dump_data
 from content_schema.yaml_lines import YamlLimit, YamlProblems, load_yaml
 
-from ..accounts.models import utcnow
+from ..core.clock import utcnow
 from ..exams import services as exams
 from ..exams.models import Exam
 from ..extensions import db
@@ -41,7 +42,7 @@ from ..roleplays import services as roleplays
 from ..roleplays.models import Scenario, ScenarioVersion
 from ..roleplays.scenario import ScenarioDoc, scenario_document
 from .models import BANK, DRAFT, PUBLISHED, RETIRED, SCENARIO, Draft
-from .starters import STARTER_BANK, STARTER_SCENARIO
+from .starters import STARTER_BANK, STARTER_SCENARIO, fields_with_example_text
 
 MAX_YAML_CHARS = 200_000
 FOLDER = {SCENARIO: "roleplays", BANK: "exams"}
@@ -81,7 +82,7 @@ def _with_lines(errors: list[ContentError], text: str) -> list[ContentError]:
     except YamlProblems:
         return errors
     return [error if error.line is not None or not error.path
-            else ContentError(error.file, document.line_for(error.path), error.message, error.path)
+            else dataclasses.replace(error, line=document.line_for(error.path))
             for error in errors]
 
 
@@ -283,8 +284,16 @@ def export_yaml(kind: str, slug: str) -> str | None:
 # --- publishing ---------------------------------------------------------------------------
 
 def publish(draft: Draft, *, user_id: int | None) -> Draft:
-    """Publish the draft as a new version (scenario) or new question versions (bank); all or nothing."""
+    """Publish the draft as a new version (scenario) or new question versions (bank); all or nothing.
+
+    Refused while a field still holds the starter's example text (it would reach trainees)."""
     text = draft_yaml(draft)
+    examples = fields_with_example_text(draft.kind, draft.spec)
+    if examples:
+        raise EditRefused([ContentError("", _line_of(text, path), _(
+            "\u201c%(field)s\u201d still holds the example text; write your own text there before publishing.",
+            field=label), path) for path, label in examples],
+            text)
     try:
         if draft.kind == SCENARIO:
             version = roleplays.publish_version(draft.slug, text, source="web", author_id=user_id)

@@ -1,4 +1,14 @@
-"""What a new scenario or bank starts from: small, valid, in the file format, ready to edit."""
+"""What a new scenario or bank starts from: small, valid, in the file format, ready to edit.
+
+Some of its text is only an example of what to write there (``EXAMPLE_FIELDS``): the form
+editor shows it as a placeholder, not a value, and publishing is refused while a field still
+holds it (``fields_with_example_text``), so the example never reaches trainees.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
 
 STARTER_SCENARIO = """\
 slug: new-scenario
@@ -14,7 +24,7 @@ persona:
     zh-CN: 着急，但讲道理。
     en: In a hurry but reasonable.
 case_facts:
-  zh-CN: 写下客户是谁、发生了什么、坐席可以做什么。
+  zh-CN: 写下客户是谁、发生了什么、座席可以做什么。
   en: Who the caller is, what happened, and what the agent can do.
 starting_anger: 50
 pass_mark: 70
@@ -98,7 +108,7 @@ questions:
   - id: q1
     type: single
     prompt:
-      zh-CN: 客户情绪激动时，坐席首先应该做什么？
+      zh-CN: 客户情绪激动时，座席首先应该做什么？
       en: What should the agent do first when a caller is upset?
     options:
       - id: a
@@ -117,3 +127,47 @@ questions:
       en: Before transferring a call, brief the colleague first.
     answer: true
 """
+
+
+# Fields of the starters whose text is an example of what to write (data path, label).
+EXAMPLE_FIELDS = {
+    "scenario": (
+        (("title", "zh-CN"), _l("Title (Chinese)")),
+        (("title", "en"), _l("Title (English, optional)")),
+        (("case_facts", "zh-CN"), _l("Case facts (Chinese)")),
+        (("case_facts", "en"), _l("Case facts (English, optional)")),
+    ),
+    "bank": (
+        (("title", "zh-CN"), _l("Title (Chinese)")),
+        (("title", "en"), _l("Title (English, optional)")),
+    ),
+}
+
+
+def _at(data: Any, path: tuple) -> Any:
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+def _starter_data(kind: str) -> dict:
+    from content_schema.yaml_lines import load_yaml
+    return load_yaml(STARTER_SCENARIO if kind == "scenario" else STARTER_BANK).data
+
+
+def example_text(kind: str) -> dict[tuple, tuple[str, Any]]:
+    """{data path: (example text, label)} of the starter of ``kind``."""
+    starter = _starter_data(kind)
+    return {path: (_at(starter, path), label) for path, label in EXAMPLE_FIELDS.get(kind, ())}
+
+
+def fields_with_example_text(kind: str, data: dict) -> list[tuple[tuple, Any]]:
+    """(data path, label) of every field of ``data`` that still holds the starter's example text."""
+    found = []
+    for path, (example, label) in example_text(kind).items():
+        value = _at(data, path)
+        if isinstance(value, str) and isinstance(example, str) and value.strip() == example.strip():
+            found.append((path, label))
+    return found

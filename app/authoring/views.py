@@ -13,10 +13,11 @@ from flask_login import current_user
 from content_schema.yaml_lines import load_yaml
 from grading.localize import pick
 
-from ..accounts.permissions import Role, allow
+from ..core.access import Role, allow
+from ..content.messages import describe, described
 from ..core.i18n import content_language
 from ..roleplays import services as roleplays
-from . import diagram, editor as ed, services
+from . import diagram, editor as ed, services, starters
 from .forms import ActionForm, ImportForm, YamlForm
 from .models import BANK, SCENARIO
 
@@ -55,9 +56,9 @@ def _place_errors(editor: ed.Editor, errors, field_for_path) -> None:
     for error in errors:
         name = field_for_path(editor, error.path) if error.path else None
         if name:
-            editor.error(name, error.message)
+            editor.error(name, describe(error))
         else:
-            editor.general.append(error.message)
+            editor.general.append(describe(error))
 
 
 # --- lists ------------------------------------------------------------------------------
@@ -149,7 +150,7 @@ def _publish(kind: str, slug: str):
         services.publish(draft, user_id=current_user.id)
     except services.EditRefused as exc:
         for error in exc.errors:
-            flash(_("Not published: %(error)s", error=error.message), "error")
+            flash(_("Not published: %(error)s", error=describe(error)), "error")
         return redirect(url_for(PAGE[kind], slug=slug))
     if kind == SCENARIO:
         flash(_("Published as version %(n)d. New attempts use it; earlier attempts keep the version they were "
@@ -182,7 +183,7 @@ class FormFlow:
 
 
 def _form_post(flow: FormFlow, draft):
-    editor = flow.from_form(request.form)
+    editor = _with_placeholders(flow, flow.from_form(request.form))
     action = request.form.get("action", "save")
     if action != "save" and flow.action(editor, action):
         return flow.render(editor, draft)
@@ -200,17 +201,29 @@ def _form_post(flow: FormFlow, draft):
     return redirect(url_for(PAGE[flow.kind], slug=saved.slug))
 
 
+def _with_placeholders(flow: FormFlow, editor: ed.Editor, *, clear: bool = False) -> ed.Editor:
+    """Show the starter's example text as placeholders; ``clear``: empty the fields that hold it."""
+    for path, (example, _label) in starters.example_text(flow.kind).items():
+        name = flow.field_for_path(editor, path)
+        if name and isinstance(example, str):
+            editor.placeholders[name] = example
+            if clear and editor.get(name).strip() == example.strip():
+                editor.values[name] = ""
+    return editor
+
+
 def _form_new(flow: FormFlow):
     if request.method == "POST":
         return _form_post(flow, None)
-    return flow.render(flow.from_data(load_yaml(services.starter_yaml(flow.kind)).data), None)
+    editor = flow.from_data(load_yaml(services.starter_yaml(flow.kind)).data)
+    return flow.render(_with_placeholders(flow, editor, clear=True), None)
 
 
 def _form_edit(flow: FormFlow, slug: str):
     draft = _draft_or_404(flow.kind, slug)
     if request.method == "POST":
         return _form_post(flow, draft)
-    editor = flow.from_data(draft.spec)
+    editor = _with_placeholders(flow, flow.from_data(draft.spec))
     editor.values["base_checksum"] = draft.checksum
     return flow.render(editor, draft)
 
@@ -262,7 +275,7 @@ def _yaml_page(kind: str, slug: str):
         try:
             services.save(kind, text, user_id=current_user.id, draft=draft, base_checksum=form.base_checksum.data)
         except services.EditRefused as exc:
-            errors, status = exc.errors, 422
+            errors, status = described(exc.errors), 422
         else:
             flash(_("Saved."), "success")
             return redirect(url_for(PAGE[kind], slug=slug))
@@ -297,7 +310,7 @@ def _import_page(kind: str):
             try:
                 draft = services.import_text(kind, text, user_id=current_user.id)
             except services.EditRefused as exc:
-                errors = exc.errors
+                errors = described(exc.errors)
             else:
                 flash(_("Imported and saved as a draft."), "success")
                 return redirect(url_for(PAGE[kind], slug=draft.slug))

@@ -11,7 +11,9 @@ from flask import g, has_app_context
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from ..accounts.models import User, UserRole, utcnow
+from ..accounts.models import User, UserRole
+
+from ..core.clock import utcnow
 from .models import AuditEntry
 
 

@@ -4,7 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from ..accounts.models import User
-from ..accounts.permissions import Role
+from ..core.access import Role
 from ..accounts.services import find_user
 from ..extensions import db
 from ..core.clock import local_date

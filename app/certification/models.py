@@ -8,7 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy import ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+
+from ..core.clock import utcnow
 from ..extensions import db
 from . import chain
 
@@ -74,7 +76,8 @@ class Certificate(db.Model):
 
 
 class SignOff(db.Model):
-    """A trainer's statement that a learner is ready for a level (the expert requirement)."""
+    """A trainer's statement that a learner is ready for a level (the expert requirement), or, with
+    attempt_id, that one typed call of theirs counts in place of a voice pass."""
 
     __tablename__ = "certification_signoffs"
 
@@ -82,6 +85,10 @@ class SignOff(db.Model):
     learner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     trainer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     level: Mapped[str] = mapped_column(String(16), default="expert")
+    # Set: a sign-off of this one role-play attempt (a typed pass standing in for a voice pass where
+    # the server cannot grade its language by voice; rules.RoleplayPasses.voice_substitute), not of
+    # the learner. No foreign key across domains. Migration 0022.
+    attempt_id: Mapped[int | None] = mapped_column(index=True)
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]

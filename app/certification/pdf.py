@@ -17,7 +17,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-DEFAULT_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+from ..settings import DEFAULT_FONT_PATH  # the CERT_FONT_PATH setting's default
+
 FONT_PACKAGE = "fonts-wqy-zenhei"
 FONT_NAME = "WenQuanYiZenHei"
 

@@ -50,6 +50,10 @@ def _params(params: dict, labels: dict) -> dict:
         shown["exam"] = _title(labels, "exams", shown["exam"])
     if "level" in shown:
         shown["level"] = services.level_label(shown["level"])
+    if "languages" in shown:  # "zh-CN, en-US" -> 普通话、英语
+        codes = [code.strip() for code in str(shown["languages"]).split(",") if code.strip()]
+        shown["languages"] = ("、" if services.chinese_ui() else ", ").join(
+            services.language_label(code) for code in codes)
     return shown
 
 
@@ -68,7 +72,10 @@ def _describe(kind: str, spec: dict, labels: dict) -> tuple[str, str]:
     if kind == "roleplay_passes":
         parts = [_("%(count)s passes at difficulty %(difficulty)s or higher", count=spec["count"],
                    difficulty=spec["min_difficulty"])]
-        if spec.get("voice_only"):
+        if spec.get("voice_only") and spec.get("voice_substitute") == "typed_signoff":
+            parts.append(_("voice calls; where this server cannot grade the language by voice, typed calls "
+                           "signed off by a trainer"))
+        elif spec.get("voice_only"):
             parts.append(_("voice calls only"))
         if spec.get("min_average") is not None:
             parts.append(_("average score at least %(min)s", min=_number(spec["min_average"])))
@@ -90,14 +97,17 @@ def _evidence_line(ref: dict, labels: dict) -> EvidenceLine:
     if kind == "course":
         text = _title(labels, "courses", ref["id"])
     elif kind == "exam_attempt":
-        text = _("%(exam)s, attempt %(id)s: %(score)s%%", exam=_title(labels, "exams", detail.get("exam", "")),
-                 id=ref["id"], score=_number(detail.get("score", 0)))
+        # No attempt id: a global row number, not the person's own count (the line links to the attempt).
+        text = _("%(exam)s: %(score)s%%", exam=_title(labels, "exams", detail.get("exam", "")),
+                 score=_number(detail.get("score", 0)))
     elif kind == "roleplay_attempt":
-        text = _("%(scenario)s (difficulty %(difficulty)s): %(score)s, attempt %(id)s",
+        text = _("%(scenario)s (difficulty %(difficulty)s): %(score)s",
                  scenario=_title(labels, "scenarios", detail.get("scenario", "")),
-                 difficulty=detail.get("difficulty"), score=_number(detail.get("score", 0)), id=ref["id"])
+                 difficulty=detail.get("difficulty"), score=_number(detail.get("score", 0)))
+        if detail.get("substitute") == "typed_signoff":
+            text += " · " + _("typed, signed off by %(trainer)s", trainer=detail.get("trainer", ""))
     elif kind == "listen_type":
-        text = _("Attempt %(id)s: %(cpm)s characters per minute at %(accuracy)s%% accuracy", id=ref["id"],
+        text = _("Listen and type: %(cpm)s characters per minute at %(accuracy)s%% accuracy",
                  cpm=_number(detail.get("cpm", 0)), accuracy=_number(float(detail.get("accuracy", 0)) * 100))
     elif kind == "signoff":
         text = _("Signed off by %(trainer)s", trainer=detail.get("trainer", ""))

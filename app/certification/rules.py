@@ -58,6 +58,7 @@ class RoleplayResult:
     passed: bool
     finished_at: datetime
     mode: str = VOICE  # "voice" or a typed mode
+    language: str = ""  # the call's language (zh-CN, en-US, ko-KR)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,10 @@ class SignoffRecord:
     trainer_name: str
     created_at: datetime
     revoked_at: datetime | None = None
+    attempt_id: int | None = None  # set: the sign-off of one typed call (voice_substitute), not of a level
+
+    def current(self, now: datetime) -> bool:
+        return self.created_at <= now and (self.revoked_at is None or self.revoked_at > now)
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,19 @@ class Evidence:
     listen_type: Sequence[ListenTypeResult] = ()
     signoffs: Sequence[SignoffRecord] = ()
     held_levels: frozenset[str] = frozenset({"trainee"})  # levels validly held right now
+    # Languages this server grades by voice when evaluated (None: not known, no substitution).
+    voice_languages: frozenset[str] | None = None
+    # Languages of the scenario library that cannot be graded by voice here (for the messages).
+    typed_only_languages: tuple[str, ...] = ()
+
+    def substitutable(self, result: RoleplayResult) -> bool:
+        """A typed call whose language this server cannot grade by voice."""
+        return (result.mode != VOICE and self.voice_languages is not None
+                and result.language not in self.voice_languages)
+
+    def call_signoff(self, attempt_id: int, now: datetime) -> SignoffRecord | None:
+        current = [s for s in self.signoffs if s.attempt_id == attempt_id and s.current(now)]
+        return max(current, key=lambda s: (s.created_at, s.signoff_id)) if current else None
 
 
 # --- results -----------------------------------------------------------------
@@ -251,19 +269,41 @@ def _exam(requirement: ExamPassed, evidence: Evidence, now: datetime, level: str
 
 def _roleplays(requirement: RoleplayPasses, evidence: Evidence, now: datetime, level: str) -> RequirementResult:
     since = now - timedelta(days=requirement.window_days) if requirement.window_days else None
-    qualifying = [
+    substitute = requirement.voice_only and requirement.voice_substitute == "typed_signoff"
+    eligible = [
         result for result in evidence.roleplays
         if result.passed
         and result.difficulty >= requirement.min_difficulty
-        and (not requirement.voice_only or result.mode == VOICE)
         and (since is None or since <= result.finished_at <= now)
     ]
+    signoffs: dict[int, SignoffRecord] = {}
+    awaiting: list[RoleplayResult] = []  # typed passes that count once a trainer signs them off
+    qualifying = []
+    for result in eligible:
+        if not requirement.voice_only or result.mode == VOICE:
+            qualifying.append(result)
+        elif substitute and evidence.substitutable(result):
+            signoff = evidence.call_signoff(result.attempt_id, now)
+            if signoff is None:
+                awaiting.append(result)
+            else:
+                signoffs[result.attempt_id] = signoff
+                qualifying.append(result)
     # The best passes count: highest score first, the most recent first among equals.
     qualifying.sort(key=lambda r: (-r.score, -r.finished_at.timestamp(), r.attempt_id))
     counted = qualifying[:requirement.count]
-    used = tuple(EvidenceRef("roleplay_attempt", r.attempt_id, r.finished_at,
-                             {"scenario": r.scenario_slug, "difficulty": r.difficulty, "score": r.score,
-                              "mode": r.mode}) for r in counted)
+
+    def ref(r: RoleplayResult) -> EvidenceRef:
+        detail = {"scenario": r.scenario_slug, "difficulty": r.difficulty, "score": r.score, "mode": r.mode}
+        if r.language:
+            detail["language"] = r.language
+        if r.attempt_id in signoffs:  # a typed pass standing in for a voice pass: who signed it off
+            signoff = signoffs[r.attempt_id]
+            detail.update(substitute="typed_signoff", signoff_id=signoff.signoff_id,
+                          trainer_id=signoff.trainer_id, trainer=signoff.trainer_name)
+        return EvidenceRef("roleplay_attempt", r.attempt_id, r.finished_at, detail)
+
+    used = tuple(ref(r) for r in counted)
     spec = _spec(requirement)
     messages: list[Message] = []
     if len(counted) < requirement.count:
@@ -280,6 +320,13 @@ def _roleplays(requirement: RoleplayPasses, evidence: Evidence, now: datetime, l
         else:
             msgid = _("Pass %(more)s more role-plays at difficulty %(difficulty)s or higher.")
         messages.append(Message(msgid, params))
+        if substitute and evidence.typed_only_languages:
+            messages.append(Message(_("This server cannot grade %(languages)s calls by voice yet: a passed typed "
+                                      "call in that language counts only after a trainer signs it off."),
+                                    {"languages": ", ".join(evidence.typed_only_languages)}))
+        if substitute and awaiting:
+            messages.append(Message(_("%(count)s of your typed passes are waiting for a trainer's sign-off."),
+                                    {"count": len(awaiting)}))
         return RequirementResult("roleplay_passes", spec, False, _below_one(len(counted) / requirement.count),
                                  used, tuple(messages))
     average = round(sum(r.score for r in counted) / len(counted), 1)
@@ -327,8 +374,7 @@ def _listen_type(requirement: ListenTypeRequirement, evidence: Evidence, now: da
 
 def _signoff(requirement: TrainerSignoff, evidence: Evidence, now: datetime, level: str) -> RequirementResult:
     spec = _spec(requirement)
-    current = [s for s in evidence.signoffs
-               if s.level == level and s.created_at <= now and (s.revoked_at is None or s.revoked_at > now)]
+    current = [s for s in evidence.signoffs if s.attempt_id is None and s.level == level and s.current(now)]
     if current:
         latest = max(current, key=lambda s: (s.created_at, s.signoff_id))
         ref = EvidenceRef("signoff", latest.signoff_id, latest.created_at,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import importlib
 import json
 import secrets
 from collections import Counter, defaultdict
@@ -26,9 +25,11 @@ from werkzeug.routing import BuildError
 from content_schema import ContentError, ContentValidationError
 from content_schema.models import CertificationSpec
 
-from ..accounts.models import User, UserRole, utcnow
-from ..accounts.permissions import AUTHENTICATED, PUBLIC, Role, access_of, has_role
-from ..core import events
+from ..accounts.models import User, UserRole
+
+from ..core.clock import utcnow
+from ..core.access import AUTHENTICATED, PUBLIC, Role, access_of, has_role
+from ..core import events, progress
 from ..core.clock import local_datetime
 from ..core.csvfile import csv_bytes
 from ..extensions import db
@@ -71,6 +72,7 @@ ACTION_LABELS = {
     "expired": _l("expired"),
     "signoff_given": _l("trainer sign-off given"),
     "signoff_withdrawn": _l("trainer sign-off withdrawn"),
+    "call_signed_off": _l("typed call signed off in place of a voice pass"),
     # Account changes (recorded by account_audit.py, whoever makes them).
     "renamed": _l("name changed"),
     "roles_changed": _l("roles changed"),
@@ -118,7 +120,7 @@ def sync_certification(bundle, report) -> None:
     }
     version_number = certification.version
     row = db.session.scalar(select(RequirementVersion).where(RequirementVersion.version == version_number))
-    if row is not None and row.checksum != checksum:
+    if row is not None and row.checksum != checksum and _stored_checksum(row) != checksum:
         raise ContentValidationError([ContentError(
             certification.source_file, None,
             f"the certification requirements changed but version is still {version_number}: "
@@ -138,6 +140,15 @@ def sync_certification(bundle, report) -> None:
         row.is_current = True
         report.note(f"certification: version {version_number} is now current")
     db.session.flush()
+
+
+def _stored_checksum(row: RequirementVersion) -> str:
+    """The stored spec read with today's schema: a field added later with its default (e.g.
+    voice_substitute) is not a change of the rules stored under that version."""
+    try:
+        return _canonical_checksum(CertificationSpec.model_validate(row.spec).model_dump(mode="json"))
+    except ValueError:
+        return row.checksum
 
 
 def _next_free_version() -> int:
@@ -160,65 +171,65 @@ def level_spec(spec: CertificationSpec, level: str):
 # --- evidence from the other domains ----------------------------------------------
 
 
-def _domain(name: str):
-    """The other domain's services module, or None while that domain is not installed."""
-    module_name = f"app.{name}.services"
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name in (module_name, f"app.{name}"):
-            return None
-        raise
-
-
-def _field(item, name: str, index: int):
-    return getattr(item, name) if hasattr(item, name) else item[index]
-
-
 def course_evidence(user_id: int) -> dict[str, datetime]:
-    courses = _domain("courses")
-    if courses is None or not hasattr(courses, "completed_courses"):
-        return {}
-    return dict(courses.completed_courses(user_id))
+    return dict(progress.course_progress([user_id])[user_id].completed)
 
 
 def exam_evidence(user_id: int, exam_slugs: Iterable[str]) -> dict[str, rules.ExamResult]:
-    exams = _domain("exams")
-    if exams is None or not hasattr(exams, "best_attempt"):
-        return {}
-    found = {}
-    for slug in exam_slugs:
-        attempt = exams.best_attempt(user_id, slug)
-        if attempt is None or attempt.score is None:
-            continue
-        at = getattr(attempt, "graded_at", None) or getattr(attempt, "closed_at", None)
-        found[slug] = rules.ExamResult(attempt.id, float(attempt.score), bool(attempt.passed), at)
-    return found
+    best = progress.exam_progress([user_id])[user_id].best
+    return {slug: rules.ExamResult(found.attempt_id, found.score, found.passed, found.graded_at)
+            for slug in exam_slugs if (found := best.get(slug)) is not None}
 
 
 def listen_type_evidence(user_id: int) -> list[rules.ListenTypeResult]:
-    exams = _domain("exams")
-    if exams is None or not hasattr(exams, "listen_type_results"):
-        return []
-    return [rules.ListenTypeResult(_field(row, "attempt_id", 0), str(_field(row, "question_id", 1)),
-                                   float(_field(row, "accuracy", 2) or 0), float(_field(row, "cpm", 3) or 0),
-                                   _field(row, "graded_at", 4))
-            for row in exams.listen_type_results(user_id)]
+    return [rules.ListenTypeResult(answer.attempt_id, str(answer.question_id), answer.accuracy, answer.cpm,
+                                   answer.graded_at)
+            for answer in progress.exam_progress([user_id])[user_id].listen_type]
 
 
-def roleplay_evidence(user_id: int, *, min_difficulty: int, since: datetime) -> list[rules.RoleplayResult]:
-    roleplays = _domain("roleplays")
-    if roleplays is None or not hasattr(roleplays, "voice_passes"):
-        return []
-    return [rules.RoleplayResult(row.attempt_id, row.scenario_slug, int(row.difficulty), float(row.score),
-                                 bool(row.passed), row.finished_at, str(row.mode))
-            for row in roleplays.voice_passes(user_id, min_difficulty=min_difficulty, since=since)]
+def roleplay_evidence(user_id: int, *, min_difficulty: int, since: datetime,
+                      typed: bool = False) -> list[rules.RoleplayResult]:
+    """Passed calls; typed ones too when a rule lets a signed-off typed call stand in for a voice pass."""
+    modes = ("voice", "typed") if typed else ("voice",)
+    return [rules.RoleplayResult(call.attempt_id, call.scenario_slug, call.difficulty, call.score, call.passed,
+                                 call.finished_at, call.mode, call.language)
+            for call in progress.drill_progress([user_id])[user_id].passes
+            if call.mode in modes and call.difficulty >= min_difficulty and call.finished_at >= since]
 
 
 def signoff_evidence(user_id: int) -> list[rules.SignoffRecord]:
     rows = db.session.scalars(select(SignOff).where(SignOff.learner_id == user_id).order_by(SignOff.id))
     return [rules.SignoffRecord(row.id, row.level, row.trainer_id, row.trainer.name, row.created_at,
-                                row.revoked_at) for row in rows]
+                                row.revoked_at, row.attempt_id) for row in rows]
+
+
+# --- which languages this server grades by voice (set at init: speechops is another domain) ------
+
+VOICE_LANGUAGES_KEY = "certification_voice_languages"
+
+
+def register_voice_languages(app, source) -> None:
+    """`source()` answers which languages this server can grade by voice (speechops.voice_languages)."""
+    app.extensions[VOICE_LANGUAGES_KEY] = source
+
+
+def voice_languages() -> frozenset[str] | None:
+    """The languages graded by voice here, or None when no domain answers (then nothing is substituted)."""
+    source = current_app.extensions.get(VOICE_LANGUAGES_KEY)
+    return frozenset(source()) if source is not None else None
+
+
+def library_languages() -> list[str]:
+    from ..roleplays.services import library_languages as languages
+    return list(languages())
+
+
+def typed_only_languages(voice: frozenset[str] | None = None) -> tuple[str, ...]:
+    """Languages of the scenario library that this server cannot grade by voice."""
+    voice = voice_languages() if voice is None else voice
+    if voice is None:
+        return ()
+    return tuple(language for language in library_languages() if language not in voice)
 
 
 def gather_evidence(user_id: int, spec: CertificationSpec, now: datetime,
@@ -227,11 +238,14 @@ def gather_evidence(user_id: int, spec: CertificationSpec, now: datetime,
     exam_slugs = sorted({r.exam for r in requirements if r.kind == "exam_passed"})
     roleplay_rules = [r for r in requirements if r.kind == "roleplay_passes"]
     roleplays: list[rules.RoleplayResult] = []
+    substitutes = any(r.voice_only and r.voice_substitute for r in roleplay_rules) or \
+        any(not r.voice_only for r in roleplay_rules)
     if roleplay_rules:
         windows = [r.window_days for r in roleplay_rules]
         since = EPOCH if any(w is None for w in windows) else now - timedelta(days=max(windows))
         roleplays = roleplay_evidence(user_id, min_difficulty=min(r.min_difficulty for r in roleplay_rules),
-                                      since=since)
+                                      since=since, typed=substitutes)
+    voice = voice_languages() if substitutes else None
     return rules.Evidence(
         courses=course_evidence(user_id),
         exams=exam_evidence(user_id, exam_slugs),
@@ -239,6 +253,8 @@ def gather_evidence(user_id: int, spec: CertificationSpec, now: datetime,
         listen_type=tuple(listen_type_evidence(user_id)),
         signoffs=tuple(signoff_evidence(user_id)),
         held_levels=frozenset(held) | {"trainee"},
+        voice_languages=voice,
+        typed_only_languages=typed_only_languages(voice) if voice is not None else (),
     )
 
 
@@ -301,14 +317,18 @@ def work_href(requirement: dict) -> str | None:
     return None
 
 
-def _snapshot(evaluation: rules.LevelEvaluation, version: RequirementVersion, now: datetime) -> dict:
+def _snapshot(evaluation: rules.LevelEvaluation, version: RequirementVersion, now: datetime,
+              voice: frozenset[str] | None = None) -> dict:
     data = evaluation.to_dict()
     for requirement in data["requirements"]:
         for ref in requirement["used"]:
             href = evidence_href(ref)
             if href:
                 ref["href"] = href
-    return {"evaluated_at": now.isoformat(), "requirement_version": version.version, "evaluation": data}
+    snapshot = {"evaluated_at": now.isoformat(), "requirement_version": version.version, "evaluation": data}
+    if voice is not None:  # what "cannot be graded by voice" meant when it was granted
+        snapshot["voice_languages"] = sorted(voice)
+    return snapshot
 
 
 # --- holding levels ----------------------------------------------------------------
@@ -403,7 +423,8 @@ def reevaluate(user_id: int, now: datetime | None = None) -> list[Certificate]:
         evaluation = rules.evaluate(item, evidence, now)
         if not evaluation.met:
             break  # every higher level needs this one first
-        certificate = _grant(user, item.level, evaluation, version, spec, certificates, now)
+        certificate = _grant(user, item.level, evaluation, version, spec, certificates, now,
+                             evidence.voice_languages)
         if certificate is None:
             break
         created.append(certificate)
@@ -416,7 +437,8 @@ def reevaluate(user_id: int, now: datetime | None = None) -> list[Certificate]:
 
 
 def _grant(user: User, level: str, evaluation: rules.LevelEvaluation, version: RequirementVersion,
-           spec: CertificationSpec, certificates: list[Certificate], now: datetime) -> Certificate | None:
+           spec: CertificationSpec, certificates: list[Certificate], now: datetime,
+           voice: frozenset[str] | None = None) -> Certificate | None:
     same_level = [c for c in certificates if c.level == level]
     if any(c.status in (PENDING, SUSPENDED) for c in same_level):
         return None  # HR decides about the one already there
@@ -425,7 +447,7 @@ def _grant(user: User, level: str, evaluation: rules.LevelEvaluation, version: R
         return None  # the same evidence was already turned down
     # After a revocation, re-certification at that level always goes through HR.
     needs_hr = spec.approval == "hr" or any(c.status == REVOKED for c in same_level)
-    snapshot = _snapshot(evaluation, version, now)
+    snapshot = _snapshot(evaluation, version, now, voice)
     certificate = Certificate(user_id=user.id, level=level, version_id=version.id,
                               requirement_version=version.version, evidence=snapshot, evidence_key=key,
                               code=secrets.token_urlsafe(16), created_at=now, status_changed_at=now)
@@ -556,7 +578,8 @@ def revoke(certificate: Certificate, actor: User, reason: str, now: datetime | N
 
 def active_signoff(learner_id: int, level: str = "expert") -> SignOff | None:
     return db.session.scalar(select(SignOff).where(SignOff.learner_id == learner_id, SignOff.level == level,
-                                                   SignOff.revoked_at.is_(None)).order_by(SignOff.id.desc()))
+                                                   SignOff.attempt_id.is_(None), SignOff.revoked_at.is_(None))
+                             .order_by(SignOff.id.desc()))
 
 
 def give_signoff(trainer: User, learner: User, note: str = "", level: str = "expert",
@@ -591,6 +614,157 @@ def withdraw_signoff(signoff: SignOff, trainer: User, reason: str = "", now: dat
     events.signoff_changed.send(signoff.learner_id, level=signoff.level, signed_by=None)
 
 
+# --- a typed call signed off in place of a voice pass ---------------------------------------
+
+
+def call_facts(attempt_id: int) -> dict | None:
+    from ..roleplays.services import call_facts as facts
+    return facts(attempt_id)
+
+
+def substitute_levels(spec: CertificationSpec) -> list[str]:
+    """Levels whose voice-only role-play requirement accepts a signed-off typed call."""
+    return [level.level for level in spec.levels
+            if any(r.kind == "roleplay_passes" and r.voice_only and r.voice_substitute == "typed_signoff"
+                   for r in level.requirements)]
+
+
+def voice_only_levels(spec: CertificationSpec) -> list[str]:
+    return [level.level for level in spec.levels
+            if any(r.kind == "roleplay_passes" and r.voice_only for r in level.requirements)]
+
+
+def call_signoff(attempt_id: int) -> SignOff | None:
+    return db.session.scalar(select(SignOff).where(SignOff.attempt_id == attempt_id, SignOff.revoked_at.is_(None))
+                             .order_by(SignOff.id.desc()))
+
+
+def call_signoff_refusal(facts: dict | None, trainer: User) -> Any:
+    """Why this trainer cannot sign this call off for certification (a translatable message), or None."""
+    if facts is None:
+        return _l("There is no such call.")
+    if facts["user_id"] == trainer.id:  # separation of duties
+        return _l("This is your own call: another trainer has to sign it off.")
+    if not has_role(trainer, Role.TRAINER):
+        return _l("Only trainers sign calls off.")
+    if facts["practice"]:
+        return _l("This was a trainer's practice call: it counts for nothing.")
+    learner = db.session.get(User, facts["user_id"])
+    if learner is None or Role.LEARNER not in learner.role_set:
+        return _l("Only learners' calls can be signed off.")
+    if not facts["ended"] or not facts["passed"]:
+        return _l("Only a finished, passed call can be signed off.")
+    if facts["mode"] == "voice":
+        return _l("This call was answered by voice: it counts without a sign-off.")
+    voice = voice_languages()
+    if voice is None or facts["language"] in voice:
+        return _l("This server grades this language by voice: a typed call does not replace a voice pass.")
+    version = current_version()
+    if version is None or not substitute_levels(spec_of(version)):
+        return _l("The certification rules do not accept signed-off typed calls.")
+    return None
+
+
+def sign_off_call(trainer: User, attempt_id: int, note: str = "", now: datetime | None = None) -> SignOff:
+    """A trainer states that this passed typed call stands in for a voice pass (where the server cannot
+    grade its language by voice). Recorded in the audit log like every other certification evidence."""
+    now = now or utcnow()
+    facts = call_facts(attempt_id)
+    refusal = call_signoff_refusal(facts, trainer)
+    if refusal is not None:
+        raise CertificationError(refusal)
+    if call_signoff(attempt_id) is not None:
+        raise CertificationError(_l("This call is already signed off."))
+    learner = db.session.get(User, facts["user_id"])
+    certificates = certificates_of(learner.id)
+    level = rules.next_level(current_level_of(certificates, now)) or LEVELS[-1]
+    signoff = SignOff(learner_id=learner.id, trainer_id=trainer.id, level=level, attempt_id=attempt_id,
+                      note=(note or "").strip(), created_at=now)
+    db.session.add(signoff)
+    db.session.flush()
+    _audit("call_signed_off", learner.id, trainer.id, None, level=level, reason=signoff.note or None,
+           evidence={"signoff_id": signoff.id, "attempt_id": attempt_id, "trainer": trainer.name,
+                     "scenario": facts["scenario_slug"], "score": facts["score"], "mode": facts["mode"],
+                     "language": facts["language"], "voice_languages": sorted(voice_languages() or ())},
+           now=now)
+    db.session.commit()
+    events.signoff_changed.send(learner.id, level=level, signed_by=trainer.id)
+    return signoff
+
+
+@dataclass
+class CallSignoffPanel:
+    """What the review page of one call shows about signing it off for certification."""
+    facts: dict | None
+    signoff: SignOff | None
+    refusal: Any  # why it cannot be signed off (None: it can)
+    own: bool
+    levels: list[str]
+
+
+def call_signoff_panel(attempt_id: int, trainer: User) -> CallSignoffPanel | None:
+    """None when the panel has nothing to say (a voice call, or one in a language graded by voice)."""
+    facts = call_facts(attempt_id)
+    if facts is None or facts["mode"] == "voice" or facts["practice"]:
+        return None
+    voice = voice_languages()
+    if voice is None or facts["language"] in voice:
+        return None
+    version = current_version()
+    levels = substitute_levels(spec_of(version)) if version is not None else []
+    if not levels:
+        return None
+    signoff = call_signoff(attempt_id)
+    refusal = None if signoff is not None else call_signoff_refusal(facts, trainer)
+    return CallSignoffPanel(facts, signoff, refusal, facts["user_id"] == trainer.id, levels)
+
+
+def typed_call_notices(language: str) -> list[Any]:
+    """Told to trainees up front (brief, scenario library, 我的认证): whether a typed call in this language
+    counts for certification, and what it needs to count."""
+    version = current_version()
+    if version is None:
+        return []
+    spec = spec_of(version)
+    voice_only = voice_only_levels(spec)
+    if not voice_only:
+        return []
+    substitutes = substitute_levels(spec)
+    voice = voice_languages()
+    if voice is not None and language not in voice and substitutes:
+        notices = [_l("This server cannot grade %(language)s calls by voice yet: a passed typed call counts "
+                      "towards %(levels)s certification only after a trainer signs it off.",
+                      language=language_label(language), levels=_levels_text(substitutes))]
+        others = [level for level in voice_only if level not in substitutes]
+        if others:
+            notices.append(_l("Typed calls do not count towards %(levels)s certification.",
+                              levels=_levels_text(others)))
+        return notices
+    if voice is not None and language not in voice:
+        return [_l("This server cannot grade %(language)s calls by voice: typed calls do not count towards "
+                   "%(levels)s certification.", language=language_label(language), levels=_levels_text(voice_only))]
+    return [_l("Only calls answered by voice count towards %(levels)s certification; a typed call is practice.",
+               levels=_levels_text(voice_only))]
+
+
+LANGUAGE_LABELS = {"zh-CN": _l("Mandarin"), "en-US": _l("English"), "ko-KR": _l("Korean")}
+
+
+def language_label(language: str) -> str:
+    return str(LANGUAGE_LABELS.get(language, language))
+
+
+def _levels_text(levels: list[str]) -> str:
+    return "、".join(level_label(level) for level in levels) if chinese_ui() else \
+        ", ".join(level_label(level) for level in levels)
+
+
+def chinese_ui() -> bool:
+    from flask_babel import get_locale
+    locale = get_locale()
+    return locale is not None and locale.language == "zh"
+
+
 # --- audit log ------------------------------------------------------------------------
 
 
@@ -602,6 +776,11 @@ def _audit(action: str, subject_id: int, actor_id: int | None, certificate: Cert
                        level=level or (certificate.level if certificate is not None else None),
                        reason=reason, evidence=evidence, created_at=now or utcnow())
     db.session.add(entry)
+    if certificate is not None:  # told to the holder and HR by app.notifications (no commit there)
+        names = LEVEL_NAMES.get(certificate.level)
+        events.certificate_decided.send(subject_id, action=action, certificate_id=certificate.id,
+                                        level=certificate.level,
+                                        level_names={"zh-CN": names[0], "en": names[1]} if names else None)
     return entry
 
 
@@ -717,41 +896,28 @@ class CohortRates:
 
 
 def pass_rates(rows: list[RosterRow], now: datetime | None = None) -> list[CohortRates]:
-    """Per cohort: certification exam and voice role-play pass rates (see _attempt_counts)."""
+    """Per cohort: certification exam and role-play call pass rates (graded certification-exam attempts and finished calls, with their passes), read
+    for all the rows at once through app.core.progress (not a query per learner)."""
     now = now or utcnow()
     version = current_version()
     exam_slugs: list[str] = []
     if version is not None:
         exam_slugs = sorted({r.exam for level in spec_of(version).levels for r in level.requirements
                              if r.kind == "exam_passed"})
+    ids = [row.user.id for row in rows]
+    exams, drills = progress.exam_progress(ids), progress.drill_progress(ids)
     by_cohort: dict[str, CohortRates] = {}
     for row in rows:
         name = row.user.cohort or ""
         rates = by_cohort.setdefault(name, CohortRates(name, 0))
         rates.people += 1
-        counts = attempt_counts(row.user.id, exam_slugs)
-        rates.exam_attempted += counts["exam_attempted"]
-        rates.exam_passed += counts["exam_passed"]
-        rates.roleplay_attempted += counts["roleplay_attempted"]
-        rates.roleplay_passed += counts["roleplay_passed"]
-    return [by_cohort[name] for name in sorted(by_cohort)]
-
-
-def attempt_counts(user_id: int, exam_slugs: list[str]) -> dict[str, int]:
-    """One learner's graded certification-exam attempts and finished role-play calls, and their passes."""
-    counts = {"exam_attempted": 0, "exam_passed": 0, "roleplay_attempted": 0, "roleplay_passed": 0}
-    exams = _domain("exams")
-    if exams is not None and hasattr(exams, "attempts_of"):
         for slug in exam_slugs:
-            graded = [a for a in exams.attempts_of(user_id, slug) if a.passed is not None]
-            counts["exam_attempted"] += len(graded)
-            counts["exam_passed"] += sum(1 for a in graded if a.passed)
-    roleplays = _domain("roleplays")
-    if roleplays is not None and hasattr(roleplays, "user_attempts"):
-        finished = [a for a in roleplays.user_attempts(user_id) if a.passed is not None]
-        counts["roleplay_attempted"] += len(finished)
-        counts["roleplay_passed"] += sum(1 for a in finished if a.passed)
-    return counts
+            attempted, passed = exams[row.user.id].graded.get(slug, (0, 0))
+            rates.exam_attempted += attempted
+            rates.exam_passed += passed
+        rates.roleplay_attempted += drills[row.user.id].finished
+        rates.roleplay_passed += len(drills[row.user.id].passes)
+    return [by_cohort[name] for name in sorted(by_cohort)]
 
 
 # --- exports ----------------------------------------------------------------------------
@@ -765,19 +931,51 @@ def _when(moment: datetime | None) -> str:
     return local_datetime(moment, missing="")
 
 
-def roster_csv(rows: list[RosterRow]) -> bytes:
-    header = ["username", "name", "cohort", "level", "level_zh", "certificate_status", "issued_at", "expires_at",
-              "requirement_version", "pending_approval"]
+# format=machine: these English snake_case headings and raw values, for integrations; columns are only
+# ever added at the end. Times in the configured TIMEZONE, as on screen.
+ROSTER_MACHINE_HEADER = ["username", "name", "cohort", "level", "level_zh", "certificate_status", "issued_at",
+                         "expires_at", "requirement_version", "pending_approval", "next_level", "requirements_met",
+                         "requirements_total", "last_activity"]
+
+
+def roster_csv(rows: list[RosterRow], summaries: dict | None = None, *, machine: bool = False) -> bytes:
+    """HR's roster as CSV: headings and values in the UI language, or (machine) the fixed header above.
+
+    summaries: user id -> batch.LadderSummary (requirements met, last activity) for these rows."""
+    from .batch import LadderSummary
+    summaries = summaries or {}
     lines = []
     for row in rows:
         current = row.current
         latest = row.certificates[-1] if row.certificates else None
-        lines.append([row.user.username, row.user.name, row.user.cohort, row.level, LEVEL_NAMES[row.level][0],
-                      (current or latest).status if (current or latest) else "",
-                      _when(current.issued_at) if current else "", _when(current.expires_at) if current else "",
-                      current.requirement_version if current else "",
-                      ",".join(c.level for c in row.pending)])
-    return _csv_bytes(header, lines)
+        shown = current or latest
+        summary = summaries.get(row.user.id) or LadderSummary(row.level, rules.next_level(row.level), 0, 0, current)
+        if machine:
+            lines.append([row.user.username, row.user.name, row.user.cohort, row.level, LEVEL_NAMES[row.level][0],
+                          shown.status if shown else "",
+                          _when(current.issued_at) if current else "", _when(current.expires_at) if current else "",
+                          current.requirement_version if current else "",
+                          ",".join(c.level for c in row.pending), summary.next_level or "",
+                          summary.met if summary.total else "", summary.total or "", _when(summary.last_activity)])
+        else:
+            lines.append([row.user.name, row.user.username, row.user.cohort, level_label(row.level),
+                          str(STATUS_LABELS[shown.status]) if shown else "",
+                          _when(current.issued_at) if current else "", _when(current.expires_at) if current else "",
+                          current.requirement_version if current else "",
+                          "、".join(level_label(c.level) for c in row.pending),
+                          level_label(summary.next_level) if summary.next_level else "",
+                          requirements_text(summary), _when(summary.last_activity)])
+    if machine:
+        return _csv_bytes(ROSTER_MACHINE_HEADER, lines)
+    header = [_l("Name"), _l("Username"), _l("Cohort"), _l("Level"), _l("Certificate status"), _l("Issued"),
+              _l("Valid until"), _l("Requirements version"), _l("Awaiting approval"), _l("Next level"),
+              _l("Requirements met"), _l("Last activity")]
+    return _csv_bytes([str(title) for title in header], lines)
+
+
+def requirements_text(summary) -> str:
+    """"3 of 5" toward the next level (never "3/5", which a spreadsheet reads as a date); "" at the top."""
+    return str(_l("%(met)s of %(total)s", met=summary.met, total=summary.total)) if summary.total else ""
 
 
 def audit_csv(entries: list[AuditEntry]) -> bytes:
@@ -813,8 +1011,12 @@ def status_report(user: User, now: datetime | None = None) -> dict:
         "current_level": result.current_level,
         "next_level": result.next_level,
         "requirement_version": result.version.version if result.version else None,
-        "certificates": [{"id": c.id, "level": c.level, "status": c.status, "issued_at": _iso(c.issued_at),
-                          "expires_at": _iso(c.expires_at), "requirement_version": c.requirement_version}
+        "certificates": [{"id": c.id, "level": c.level, "level_zh": LEVEL_NAMES[c.level][0], "status": c.status,
+                          "issued_at": _iso(c.issued_at), "expires_at": _iso(c.expires_at),
+                          "requirement_version": c.requirement_version,
+                          # The public verification code (/verify), once issued; a pending one has none yet.
+                          "verification_code": c.code if c.issued_at else None,
+                          "verify_path": build_path("certification.verify", code=c.code) if c.issued_at else None}
                          for c in result.certificates],
         "requirements": [],
     }

@@ -3,17 +3,37 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..accounts.models import User, utcnow
-from ..accounts.permissions import PUBLIC, Role, allow, has_role
+from ..accounts.models import User
+
+from ..core.clock import utcnow
+from ..core.access import PUBLIC, Role, allow, has_role
 from ..core.clock import local_date
 from ..core.inputs import db_int
 from ..extensions import db
-from . import flags, presenters, services
-from .forms import ApproveForm, ReasonForm, SignoffForm, WithdrawForm
+from . import batch, flags, presenters, services
+from .forms import ApproveForm, ReasonForm, SignoffForm, VerifyForm, WithdrawForm
 from .models import ACTIVE, PENDING, STATUSES, SUSPENDED, Certificate, SignOff
-from .pdf import DEFAULT_FONT_PATH, FONT_PACKAGE, FontMissing, certificate_pdf
+from .pdf import FONT_PACKAGE, FontMissing, certificate_pdf
 
 bp = Blueprint("certification", __name__, template_folder="templates")
+
+
+@bp.app_context_processor
+def _certification_helpers():
+    # Other domains' pages show certification's word through these (no import of this domain):
+    # the scenario brief and library (roleplays), the review page of a call (reviews).
+    return {"certification_typed_notices": services.typed_call_notices,
+            "certification_call_signoff": _call_signoff_panel}
+
+
+def _call_signoff_panel(attempt_id: int):
+    if not current_user.is_authenticated or not has_role(current_user, Role.TRAINER):
+        return None
+    panel = services.call_signoff_panel(attempt_id, current_user)
+    if panel is None:
+        return None
+    return {"panel": panel, "form": SignoffForm(), "withdraw_form": WithdrawForm(),
+            "level_names": [services.level_label(level) for level in panel.levels]}
 
 
 def _certificate_or_404(certificate_id: int) -> Certificate:
@@ -59,23 +79,45 @@ def mine():
     labels = standing.version.labels if standing.version else {}
     rows = presenters.requirement_rows(standing.evaluation.to_dict(), labels) if standing.evaluation else []
     certificates = [c for c in standing.certificates if c.status != "rejected"]
+    typed_notices: list[str] = []
+    if standing.next_level:
+        for language in services.library_languages():
+            for notice in map(str, services.typed_call_notices(language)):
+                if notice not in typed_notices:
+                    typed_notices.append(notice)
     return render_template("certification/mine.html", standing=standing, rows=rows, certificates=certificates,
-                           services=services, presenters=presenters, verify_url=_verify_url)
+                           services=services, presenters=presenters, verify_url=_verify_url,
+                           typed_notices=typed_notices)
 
 
 # --- public verification ---------------------------------------------------------------
 
 
+@bp.route("/verify")
+@allow(PUBLIC)
+def verify_form():
+    """Enter a code from a printed certificate (a GET form: looking a code up changes nothing)."""
+    form = VerifyForm(request.args, meta={"csrf": False})
+    if "code" in request.args:
+        if form.validate():
+            return redirect(url_for("certification.verify", code=form.code.data.strip()))
+        return render_template("certification/verify_form.html", form=form), 400
+    return render_template("certification/verify_form.html", form=form)
+
+
 @bp.route("/verify/<code>")
 @allow(PUBLIC)
 def verify(code: str):
-    certificate = services.find_by_code(code)
+    certificate = services.find_by_code(code) if VerifyForm.well_formed(code) else None
     if certificate is None:
-        abort(404)
+        # Not the generic 404: say plainly that no certificate has this code, and let them try again.
+        return render_template("certification/verify_unknown.html", code=code[:VerifyForm.MAX_LENGTH],
+                               form=VerifyForm(meta={"csrf": False})), 404
     now = utcnow()
     return render_template("certification/verify.html", holder=services.issued_name(certificate),
                            level=certificate.level, status=certificate.status,
                            valid=certificate.is_valid(now), expires_at=certificate.expires_at,
+                           issued_at=certificate.issued_at, status_changed_at=certificate.status_changed_at,
                            level_names=services.LEVEL_NAMES)
 
 
@@ -98,11 +140,12 @@ def roster():
     services.refresh_expiry()
     filters = _roster_filters()
     rows = services.roster(**filters)
+    summaries = batch.ladder_summaries(row.user.id for row in rows)  # requirements met, last activity
     counts = services.level_counts(rows)
     rates = services.pass_rates(rows)
     return render_template(
         "certification/roster.html", rows=rows, filters=filters, cohorts=services.cohorts(),
-        statuses=STATUSES, services=services, presenters=presenters,
+        statuses=STATUSES, services=services, presenters=presenters, summaries=summaries,
         count_chart=presenters.count_chart(counts), rate_chart=presenters.rate_chart(rates), rates=rates,
         pending=services.pending_certificates(), expiring=services.expiring_certificates(),
         export_args={k: v for k, v in request.args.items() if k in ("q", "cohort", "level", "status", "expiring")})
@@ -113,7 +156,11 @@ def roster():
 def roster_export():
     services.refresh_expiry()
     rows = services.roster(**_roster_filters())
-    return _csv(services.roster_csv(rows), "certification-roster.csv")
+    summaries = batch.ladder_summaries(row.user.id for row in rows)
+    # Headings and values in the UI language; ?format=machine: fixed English headings for integrations.
+    machine = request.args.get("format") == "machine"
+    return _csv(services.roster_csv(rows, summaries, machine=machine),
+                "certification-roster-machine.csv" if machine else "certification-roster.csv")
 
 
 @bp.route("/certification/audit.csv")
@@ -215,7 +262,7 @@ def certificate_pdf_view(certificate_id: int):
     zh, en = services.LEVEL_NAMES[certificate.level]
     note = None if certificate.is_valid(utcnow()) else \
         f"状态 Status: {services.STATUS_BILINGUAL.get(certificate.status, certificate.status)}"
-    font_path = current_app.config.get("CERT_FONT_PATH", DEFAULT_FONT_PATH)
+    font_path = current_app.config["CERT_FONT_PATH"]
     try:
         verify_url = _public_verify_url(certificate)
     except NoPublicAddress:
@@ -297,4 +344,32 @@ def signoff_withdraw(signoff_id: int):
             flash(str(exc), "error")
         else:
             flash(_("The sign-off was withdrawn."), "success")
+    if signoff.attempt_id is not None:
+        return redirect(_review_page(signoff.attempt_id))
     return redirect(url_for("certification.signoffs"))
+
+
+# --- a typed call signed off in place of a voice pass (from the call's review page) -----------
+
+
+def _review_page(attempt_id: int) -> str:
+    return services.build_path("reviews.attempt", attempt_id=attempt_id) or url_for("certification.signoffs")
+
+
+@bp.route("/certification/signoffs/calls/<int:attempt_id>", methods=["POST"])
+@allow(Role.TRAINER)
+def call_signoff(attempt_id: int):
+    if services.call_facts(attempt_id) is None:
+        abort(404)
+    form = SignoffForm()
+    if form.validate_on_submit():
+        try:
+            services.sign_off_call(current_user, attempt_id, form.note.data or "")
+        except services.CertificationError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("The call is signed off: it now counts in place of a voice pass."), "success")
+    else:
+        flash(_("The form could not be read. Reload the page and try again."), "error")
+    return redirect(_review_page(attempt_id))

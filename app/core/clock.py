@@ -1,4 +1,4 @@
-"""Local time for people. Times are stored as naive UTC (accounts.models.utcnow); everything a
+"""The clock. Times are stored as naive UTC (utcnow, here at the bottom so every domain can use it); everything a
 person reads (pages, CSV exports, the certificate PDF) is in the academy's TIMEZONE, by default
 Asia/Shanghai. This is the one place that converts."""
 from __future__ import annotations
@@ -7,6 +7,11 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+
+
+def utcnow() -> datetime:
+    """Now, as naive UTC: how every time is stored."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def local(moment: datetime) -> datetime:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import LazyString
 
-from ..accounts.permissions import Role, has_role
+from .access import Role, has_role
 
 
 @dataclass(frozen=True)

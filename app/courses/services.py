@@ -16,7 +16,7 @@ from sqlalchemy import select
 from content_schema import ContentBundle
 from content_schema import Course as CourseContent
 
-from ..accounts.models import utcnow
+from ..core.clock import utcnow
 from ..accounts.services import find_user
 from ..content.services import SyncReport
 from ..core import events
@@ -378,6 +378,8 @@ class LessonPage:
     done: bool
     course_done: int
     course_total: int
+    quiz_title: Localized | None = None
+    quiz_passed: bool = False
 
 
 def lesson_page(user_id: int, lesson: Lesson, language: str) -> LessonPage:
@@ -403,7 +405,14 @@ def lesson_page(user_id: int, lesson: Lesson, language: str) -> LessonPage:
         done=lesson.id in done_ids,
         course_done=len({item.id for item in lessons} & done_ids),
         course_total=len(lessons),
+        quiz_title=localize(course.quiz_title, language),
+        quiz_passed=quiz_passed(user_id, course),
     )
+
+
+def quiz_passed(user_id: int, course: Course) -> bool:
+    return db.session.scalar(select(CourseProgress.quiz_passed_at).where(
+        CourseProgress.user_id == user_id, CourseProgress.course_id == course.id)) is not None
 
 
 # --- progress ------------------------------------------------------------
@@ -553,3 +562,70 @@ def load_demo_progress() -> list[str]:
     if half < len(lessons):
         record_visit(user.id, lessons[half])
     return [f"{DEMO_LEARNER}: {half} of {len(lessons)} lessons done in {courses[0].slug}"]
+
+
+# --- home panel and the guided path --------------------------------------------------------
+
+
+@dataclass
+class NextStep:
+    """What the learner's home page offers to carry on with: a lesson, or a course's quiz."""
+    kind: str  # "lesson" | "quiz"
+    course: Course
+    course_title: Localized
+    title: Localized  # the lesson's or the quiz's title
+    lesson: Lesson | None = None
+    done: int = 0
+    total: int = 0
+
+
+def quiz_pending(card: CourseCard) -> bool:
+    """Every lesson is done but the course quiz is not passed yet: the course is not complete."""
+    return card.completed_at is None and card.total > 0 and card.done >= card.total and not card.quiz_passed
+
+
+def next_steps(user_id: int, language: str, limit: int = 3) -> list[NextStep]:
+    """Read-only: the last lesson opened and not done, then quizzes waiting in courses whose lessons
+    are all done, then the next lesson of other started courses (at most `limit`)."""
+    steps: list[NextStep] = []
+    resume = _resume(user_id, language)
+    cards = [card for card in catalog(user_id, language) if card.started and card.completed_at is None
+             and not card.locked]
+    by_id = {card.course.id: card for card in cards}
+    if resume is not None:
+        card = by_id.get(resume.course.id)
+        steps.append(NextStep("lesson", resume.course, resume.course_title, resume.lesson_title, resume.lesson,
+                              card.done if card else 0, card.total if card else 0))
+    done_ids = _done_lesson_ids(user_id)
+    quizzes, lessons = [], []
+    for card in cards:
+        if any(step.course.id == card.course.id for step in steps):
+            continue
+        if quiz_pending(card):
+            quizzes.append(NextStep("quiz", card.course, card.title, localize(card.course.quiz_title, language),
+                                    None, card.done, card.total))
+        else:
+            lesson = next((item for item in card.course.active_lessons if item.id not in done_ids), None)
+            if lesson is not None:
+                lessons.append(NextStep("lesson", card.course, card.title, localize(lesson.title, language),
+                                        lesson, card.done, card.total))
+    steps += quizzes + lessons
+    return steps[:limit]
+
+
+def unlocked_by(slug: str, user_id: int, language: str) -> list[tuple[Course, Localized]]:
+    """Current courses that list `slug` as a prerequisite and that the learner can now open."""
+    completed = completed_courses(user_id)
+    return [(course, localize(course.title, language)) for course in active_courses()
+            if slug in course.prerequisites and not missing_prerequisites(course, completed)]
+
+
+def completed_by_quiz(user_id: int, exam_slug: str, language: str) -> list[dict]:
+    """For an exam's result page: the current courses this exam is the quiz of that the learner has
+    completed, each with the courses its completion unlocked (read-only)."""
+    rows = db.session.scalars(
+        select(CourseProgress).join(CourseProgress.course)
+        .where(CourseProgress.user_id == user_id, CourseProgress.completed_at.is_not(None),
+               Course.quiz_slug == exam_slug, Course.retired.is_(False)))
+    return [{"course": progress.course, "title": localize(progress.course.title, language),
+             "unlocked": unlocked_by(progress.course.slug, user_id, language)} for progress in rows]

@@ -1,10 +1,12 @@
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (Blueprint, abort, current_app, flash, has_request_context, jsonify, redirect, render_template, request,
+                   send_file, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 
-from ..accounts.permissions import AUTHENTICATED, Role, allow
+from ..core.access import AUTHENTICATED, Role, allow
 from ..core.i18n import content_language
 from . import services
 from .forms import MarkDoneForm
@@ -44,16 +46,21 @@ def _quiz_url(quiz_slug: str) -> str | None:
 @allow(Role.LEARNER)
 def dashboard():
     board = services.dashboard(current_user.id, content_language())
-    return render_template("courses/dashboard.html", board=board, assigned=_assigned_work())
+    return render_template("courses/dashboard.html", board=board, assigned=_assigned_work(),
+                           quiz_pending=services.quiz_pending, quiz_url=_quiz_url)
+
+
+def register_assigned_work(app, source) -> None:
+    """The assignments domain lists a learner's assigned work here (source(user, language) → rows
+    for assignments/_assigned_to_me.html), so courses never imports the domain that builds on it."""
+    app.extensions["courses_assigned_work"] = source
 
 
 def _assigned_work() -> list:
-    # Every kind of assigned work (courses, exams, drills) with status and due date; the
-    # assignments domain may not be installed, then nothing is listed.
-    if "assignments" not in current_app.blueprints:
-        return []
-    from ..assignments.services import my_assignments
-    return my_assignments(current_user, content_language())
+    # Every kind of assigned work (courses, exams, drills) with status and due date; nothing is
+    # listed when no domain assigns work.
+    source = current_app.extensions.get("courses_assigned_work")
+    return source(current_user, content_language()) if source else []
 
 
 @bp.route("/courses")
@@ -68,7 +75,8 @@ def catalog():
 def course(slug: str):
     detail = services.course_detail(current_user.id, _course_or_404(slug), content_language())
     return render_template("courses/course.html", detail=detail, card=detail.card,
-                           quiz_url=_quiz_url(detail.card.course.quiz_slug))
+                           quiz_url=_quiz_url(detail.card.course.quiz_slug),
+                           quiz_pending=services.quiz_pending(detail.card))
 
 
 @bp.route("/courses/<slug>/lessons/<lesson_slug>")
@@ -79,7 +87,8 @@ def lesson(slug: str, lesson_slug: str):
         return locked
     services.record_visit(current_user.id, lesson)
     page = services.lesson_page(current_user.id, lesson, content_language())
-    return render_template("courses/lesson.html", page=page, form=MarkDoneForm())
+    return render_template("courses/lesson.html", page=page, form=MarkDoneForm(),
+                           quiz_url=_quiz_url(lesson.course.quiz_slug))
 
 
 @bp.route("/courses/<slug>/lessons/<lesson_slug>/done", methods=["POST"])
@@ -94,11 +103,52 @@ def mark_done(slug: str, lesson_slug: str):
     except services.LessonTooSoon as exc:
         flash(str(exc), "error")
         return redirect(url_for("courses.lesson", slug=slug, lesson_slug=lesson_slug))
-    if completed:
-        flash(_("Course completed. Well done!"), "success")
-    else:
-        flash(_("Lesson marked as done."), "success")
-    return redirect(url_for("courses.lesson", slug=slug, lesson_slug=lesson_slug))
+    # A completed course is announced by announce_completion (with the courses it unlocked).
+    if not request.form.get("continue"):
+        if not completed:
+            flash(_("Lesson marked as done."), "success")
+        return redirect(url_for("courses.lesson", slug=slug, lesson_slug=lesson_slug))
+    return redirect(_after(lesson, completed))
+
+
+def _after(lesson, completed: bool) -> str:
+    """Where "complete and continue" leads: the next lesson, else the course quiz while it is not
+    passed, else the course page."""
+    lessons = lesson.course.active_lessons
+    index = lessons.index(lesson)
+    if index + 1 < len(lessons):
+        return url_for("courses.lesson", slug=lesson.course.slug, lesson_slug=lessons[index + 1].slug)
+    quiz = _quiz_url(lesson.course.quiz_slug)
+    if quiz and not completed and not services.quiz_passed(current_user.id, lesson.course):
+        flash(_("Every lesson is done. Pass the course quiz to complete the course."), "success")
+        return quiz
+    return url_for("courses.course", slug=lesson.course.slug)
+
+
+def announce_completion(user_id, *, course_slug, **_details) -> None:
+    """A course the person in this request just completed (the last lesson, or its quiz passed):
+    say so, with links to the courses that completing it unlocked. Not in a request (a content
+    sync, the command line) or for someone else: nothing to say."""
+    if not has_request_context() or not current_user.is_authenticated or current_user.id != user_id:
+        return
+    course = services.find_course(course_slug)
+    if course is None:
+        return
+    language = content_language()
+    message = Markup(escape(_("Course completed. Well done!")))
+    unlocked = services.unlocked_by(course_slug, user_id, language)
+    if unlocked:
+        links = Markup("、" if language == "zh-CN" else ", ").join(
+            Markup('<a href="{}">{}</a>').format(url_for("courses.course", slug=item.slug), title.text)
+            for item, title in unlocked)
+        message += Markup(" ") + Markup(escape(_("Now open to you:"))) + Markup(" ") + links
+    flash(message, "success")
+
+
+def continue_panel(user) -> str:
+    """The learner's home panel: carry on with the last lesson, a pending quiz, or the next lesson."""
+    return render_template("courses/_home_continue.html",
+                           steps=services.next_steps(user.id, content_language()), quiz_url=_quiz_url)
 
 
 @bp.route("/courses/<slug>/lessons/<lesson_slug>/time", methods=["POST"])

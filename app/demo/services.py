@@ -1,6 +1,6 @@
 """Demo accounts so a newcomer can click through every role. Passwords are in the README."""
 from ..accounts.models import User
-from ..accounts.permissions import Role
+from ..core.access import Role
 from ..accounts.services import create_user, find_user
 from ..extensions import db
 
@@ -26,6 +26,8 @@ def load_demo() -> list[str]:
     db.session.commit()
     from ..courses.services import load_demo_progress
     report.extend(load_demo_progress())
+    from .agent import load_agent
+    report.extend(load_agent(DEMO_COHORT))
     return report
 
 

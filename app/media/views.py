@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, send_file
 
-from ..accounts.permissions import AUTHENTICATED, allow
+from ..core.access import AUTHENTICATED, allow
 
 bp = Blueprint("media", __name__)
 

@@ -28,3 +28,8 @@ class FlagForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class ReviewedForm(FlaskForm):
+    """Mark a call as reviewed, with an optional overall comment the trainee reads on the report."""
+    comment = TextAreaField(_l("Overall comment for the trainee (optional)"), validators=[Optional(), Length(max=2000)])

@@ -16,7 +16,9 @@ from sqlalchemy import select
 
 from grading.agreement import Verdict, grade_rows, kappa, load_rows
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+
+from ..core.clock import utcnow
 from ..extensions import db
 from ..roleplays import services as roleplays
 from ..roleplays.models import Attempt, Turn

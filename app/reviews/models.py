@@ -12,7 +12,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+
+from ..core.clock import utcnow
 from ..extensions import db
 
 
@@ -25,6 +27,8 @@ class Review(db.Model):
     attempt_id: Mapped[int] = mapped_column(index=True)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The trainer's overall comment on the call (the trainee reads the latest one on the report).
+    comment: Mapped[str | None] = mapped_column(Text)
 
     reviewer: Mapped[User | None] = relationship()
 

@@ -15,7 +15,10 @@ from sqlalchemy import and_, func, or_, select
 
 from grading.localize import pick
 
-from ..accounts.models import User, utcnow
+from ..accounts.models import User
+
+from ..core.clock import utcnow
+from ..core import events
 from ..extensions import db
 from ..roleplays import services as roleplays
 from ..roleplays.models import ABANDONED, ENDED, GRADED, GRADING, PENDING, RECEIVED, TURN_PENDING, Attempt, Turn
@@ -50,6 +53,11 @@ def _open_flag_ids():
 
 
 def _filter_condition(name: str):
+    # Trainers' practice calls are nobody's record: never in the queue.
+    return and_(Attempt.practice.is_(False), _queue_condition(name))
+
+
+def _queue_condition(name: str):
     if name == PENDING_GRADING:
         return Attempt.id.in_(_waiting_ids())
     if name == FAILED:
@@ -135,6 +143,11 @@ def effective_overrides(attempt_id: int) -> dict[Key, ItemOverride]:
     return {(turn_id, item_id): row for (_a, turn_id, item_id), row in _effective([attempt_id]).items()}
 
 
+def override_points(attempt_id: int) -> dict[Key, float]:
+    """{(turn id or None, item id): points} of the overrides in effect (roleplays shows items with them)."""
+    return {key: row.points_after for key, row in effective_overrides(attempt_id).items()}
+
+
 def item_range(doc: ScenarioDoc, node_id: str | None, item: dict) -> tuple[float, float]:
     """The points a trainer may award: an intent 0..its points, a forbidden item -its points..0."""
     if item.get("kind") == "forbidden":
@@ -201,8 +214,9 @@ def override_item(attempt_id: int, turn_id: int | None, item_id: str, points: fl
     low, high = item_range(roleplays.doc_of(attempt), turn.node_id if turn else None, item)
     points = float(points)
     if not low - EPSILON <= points <= high + EPSILON:
+        low_text, high_text = "%g" % low, "%g" % high
         raise ReviewError(_l("The points for this item must be between %(low)s and %(high)s.",
-                             low=f"{low:g}", high=f"{high:g}"))
+                             low=low_text, high=high_text))
     effective = effective_overrides(attempt_id)
     key = (turn_id, item_id)
     automatic = float(item["points_awarded"])
@@ -224,12 +238,25 @@ def override_item(attempt_id: int, turn_id: int | None, item_id: str, points: fl
     return row
 
 
-def mark_reviewed(attempt_id: int, reviewer: User) -> None:
-    """The trainer checked the automatic grade (what they did not override they agree with);
-    the call's open flags are resolved."""
-    require_not_own(_finished(attempt_id), reviewer)
-    db.session.add(Review(attempt_id=attempt_id, reviewer_id=reviewer.id, created_at=utcnow()))
+def mark_reviewed(attempt_id: int, reviewer: User, comment: str | None = None) -> None:
+    """The trainer checked the automatic grade (what they did not override they agree with), with an
+    optional overall comment the trainee reads on the report; the call's open flags are resolved."""
+    attempt = _finished(attempt_id)
+    require_not_own(attempt, reviewer)
+    comment = (comment or "").strip() or None
+    if comment is not None and len(comment) > MAX_COMMENT:
+        raise ReviewError(_l("The comment is too long."))
+    db.session.add(Review(attempt_id=attempt_id, reviewer_id=reviewer.id, created_at=utcnow(), comment=comment))
     _resolve_open_flags(attempt_id, reviewer)
+    # The learner is told (app.notifications), with what this trainer wrote on the call's items.
+    comments = db.session.scalars(select(ItemOverride.comment).where(
+        ItemOverride.attempt_id == attempt_id, ItemOverride.reviewer_id == reviewer.id)
+        .order_by(ItemOverride.created_at, ItemOverride.id)).all()
+    if comment:
+        comments = [comment, *comments]
+    events.review_completed.send(attempt.user_id, attempt_id=attempt_id, reviewer_id=reviewer.id,
+                                 reviewer_name=reviewer.name, scenario=attempt.version.title,
+                                 comment="\n".join(comments) or None)
     db.session.commit()
 
 
@@ -259,6 +286,8 @@ def flag(attempt: Attempt, user: User, reason: str | None = None) -> ReviewFlag 
         return None
     row = ReviewFlag(attempt_id=attempt.id, flagged_by=user.id, reason=reason, created_at=utcnow())
     db.session.add(row)
+    events.call_flagged.send(attempt.user_id, attempt_id=attempt.id, flagged_by=user.id, reason=reason,
+                             scenario=attempt.version.title)
     db.session.commit()
     return row
 
@@ -302,7 +331,9 @@ def review_page(attempt_id: int, language: str) -> dict | None:
             item["reviewable"] = key in raw and attempt.status == ENDED
             item["low"], item["high"] = item_range(doc, node_id, raw.get(key, item))
             item["override"] = effective.get(key)
-            item["current"] = effective[key].points_after if key in effective else item["points_awarded"]
+            # The report already shows the item as the override left it (verdict, judgement, tips).
+            item["automatic"] = float(raw[key]["points_awarded"]) if key in raw else item["points_awarded"]
+            item["current"] = item["points_awarded"]
 
     for turn in report["turns"]:
         annotate(turn["items"], turn["id"], turn["node_id"])
@@ -312,13 +343,35 @@ def review_page(attempt_id: int, language: str) -> dict | None:
     report["log"] = override_log(attempt_id)
     report["flags"] = flags_of(attempt_id)
     report["reviews"] = reviews_of(attempt_id)
+    report["review"] = review_summary(attempt_id)
     return report
+
+
+@dataclass
+class ReviewSummary:
+    reviewers: list[str]   # who reviewed the call (override or "mark as reviewed"), first first
+    at: object             # when it was last reviewed
+    comment: str | None    # the latest overall comment
+    comment_by: str
+    comment_at: object
+
+
+def review_summary(attempt_id: int) -> ReviewSummary | None:
+    """Whether, by whom and when the call was reviewed, and the trainer's overall comment; None when not."""
+    rows = reviews_of(attempt_id)
+    if not rows:
+        return None
+    names = list(dict.fromkeys(r.reviewer.name for r in reversed(rows) if r.reviewer is not None))
+    commented = next((r for r in rows if r.comment), None)
+    return ReviewSummary(names, rows[0].created_at, commented.comment if commented else None,
+                         commented.reviewer.name if commented and commented.reviewer else "",
+                         commented.created_at if commented else None)
 
 
 @dataclass
 class Note:
     reply: int | None      # the reply's number, None for a call-level item
-    rule: str
+    rule: dict | str       # the graded item (for its label), or the stored rule name
     automatic: float
     points: float
     comment: str
@@ -329,11 +382,17 @@ class Note:
 def notes_for_report(report: dict) -> list[Note]:
     """The trainers' overrides in effect on an attempt, with their comments, for the learner's report."""
     seqs = {turn["id"]: turn["seq"] for turn in report.get("turns", [])}
+    # The graded item itself (its label and explanation) where the report has it, so the note names
+    # the rule as the report does, never by its id.
+    items = {(turn["id"], item.get("item_id")): item for turn in report.get("turns", [])
+             for item in turn.get("items") or ()}
+    items.update({(None, item.get("item_id")): item for item in report.get("call_items") or ()})
     notes = []
-    for (turn_id, _item_id), row in effective_overrides(report["attempt_id"]).items():
-        notes.append(Note(seqs.get(turn_id), row.rule, row.automatic, row.points_after, row.comment,
-                          row.reviewer.name if row.reviewer else "", row.created_at))
-    notes.sort(key=lambda n: (n.reply or 0, n.rule))
+    for (turn_id, item_id), row in effective_overrides(report["attempt_id"]).items():
+        notes.append(Note(seqs.get(turn_id), items.get((turn_id, item_id), row.rule), row.automatic,
+                          row.points_after, row.comment, row.reviewer.name if row.reviewer else "",
+                          row.created_at))
+    notes.sort(key=lambda n: (n.reply or 0, n.at))
     return notes
 
 
@@ -372,7 +431,8 @@ def agreement(language: str = "zh-CN") -> tuple[list[RuleAgreement], int]:
     (an item not overridden is agreement), worst first; and the number of calls reviewed."""
     reviewed_ids = set(db.session.scalars(select(Review.attempt_id).distinct()))
     attempts = list(db.session.scalars(select(Attempt).where(Attempt.id.in_(reviewed_ids),
-                                                             Attempt.status == ENDED))) if reviewed_ids else []
+                                                             Attempt.status == ENDED,
+                                                             Attempt.practice.is_(False)))) if reviewed_ids else []
     effective = _effective(a.id for a in attempts)
     rules: dict[str, RuleAgreement] = {}
     for attempt in attempts:

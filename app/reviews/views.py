@@ -3,14 +3,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.permissions import Role, allow, has_role
+from ..core.access import Role, allow, has_role
 from ..core.i18n import content_language
 from ..core.inputs import db_int, parse_db_int
 from ..extensions import db
 from ..roleplays.models import Attempt
 from . import services
 from . import lessons
-from .forms import ActionForm, FlagForm, LessonForm, OverrideForm
+from .forms import ActionForm, FlagForm, LessonForm, OverrideForm, ReviewedForm
 from .models import ReviewFlag
 
 bp = Blueprint("reviews", __name__, template_folder="templates")
@@ -19,7 +19,8 @@ bp = Blueprint("reviews", __name__, template_folder="templates")
 @bp.app_context_processor
 def _report_helpers():
     # The learner's call report (app/roleplays) shows trainers' comments through this.
-    return {"review_notes": services.notes_for_report, "review_open_flag": services.open_flag_of}
+    return {"review_notes": services.notes_for_report, "review_open_flag": services.open_flag_of,
+            "review_summary": services.review_summary}
 
 
 def _attempt_or_404(attempt_id: int) -> Attempt:
@@ -52,7 +53,7 @@ def attempt(attempt_id: int):
     current_doc = services.roleplays.ScenarioDoc(current.current_version.spec) if teachable else doc
     lesson_targets = {turn["id"]: lessons.targets(current_doc, turn["node_id"], content_language())
                       for turn in report["turns"] if teachable and turn["node_id"] in current_doc.nodes}
-    return render_template("reviews/attempt.html", report=report, form=ActionForm(),
+    return render_template("reviews/attempt.html", report=report, form=ActionForm(), reviewed_form=ReviewedForm(),
                            lesson_targets=lesson_targets, own=attempt.user_id == current_user.id)
 
 
@@ -126,13 +127,18 @@ def lesson(attempt_id: int):
 @allow(Role.TRAINER)
 def reviewed(attempt_id: int):
     _attempt_or_404(attempt_id)
-    if ActionForm().validate_on_submit():
+    form = ReviewedForm()
+    if form.validate_on_submit():
         try:
-            services.mark_reviewed(attempt_id, current_user)
+            services.mark_reviewed(attempt_id, current_user, form.comment.data)
         except services.ReviewError as exc:
             flash(str(exc), "error")
         else:
             flash(_("Marked as reviewed."), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
     return redirect(url_for(".attempt", attempt_id=attempt_id))
 
 

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField
+from wtforms import BooleanField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
@@ -10,3 +10,6 @@ class StartForm(FlaskForm):
                       choices=[SelectChoice("voice", _l("By voice (microphone)")),
                                SelectChoice("typed", _l("By typing"))],
                       default="voice", validators=[InputRequired()])
+    # Trainers only (a trainer who is not also a learner always practises): recorded nowhere.
+    practice = BooleanField(_l("Practice as a trainer: this call counts in no statistics, review queue or "
+                               "certification"))

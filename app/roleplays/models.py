@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..accounts.models import utcnow
+from ..core.clock import utcnow
 from ..extensions import db
 
 # Attempt.status
@@ -19,6 +20,8 @@ RINGING, IN_CALL, PENDING, ENDED, ABANDONED = "ringing", "in_call", "pending", "
 LIVE_STATUSES = (RINGING, IN_CALL)
 # Turn.status: received (saved, not graded yet) → grading → graded; a failure leaves it pending.
 RECEIVED, GRADING, GRADED, TURN_PENDING = "received", "grading", "graded", "pending"
+# A voice reply still arriving in chunks (roleplays.streaming); it becomes "received" when it ends.
+STREAMING = "streaming"
 
 
 class Scenario(db.Model):
@@ -94,6 +97,8 @@ class Attempt(db.Model):
     # voice | typed. A voice attempt becomes typed for good as soon as one reply is typed.
     mode: Mapped[str] = mapped_column(String(8))
     require_voice: Mapped[bool] = mapped_column(default=False)  # set by assignments
+    # A trainer trying the drill: kept out of statistics, reviews, certification and flags (0022).
+    practice: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     status: Mapped[str] = mapped_column(String(16), default=RINGING, index=True)
     language: Mapped[str] = mapped_column(String(8))
     difficulty: Mapped[int]
@@ -152,6 +157,8 @@ class Turn(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(16))
     anger_after: Mapped[int | None]
     next_node: Mapped[str | None] = mapped_column(String(63))
+    # Nodes this reply already answered, so the customer did not ask them (migration 0028).
+    skipped: Mapped[list | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     grading_started_at: Mapped[datetime | None]

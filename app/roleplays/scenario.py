@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from content_schema import Scenario as ContentScenario
+from grading.call import ENDINGS
 from grading.localize import pick
 from grading.rubric import RubricItem, item_from_dict
 
@@ -70,19 +71,60 @@ class Node:
     next: Mapping[str, str]
 
 
+# The customer's last words per ending, in the call's language, when the scenario gives none
+# (a scenario document's own `last_lines: {resolved: …, transferred: …, hangup: …}` take precedence).
+LAST_LINES = {
+    "resolved": {"zh-CN": "好的，那就按您说的办。谢谢您的帮忙。",
+                 "en-US": "All right, that sorts it out then. Thanks for your help.",
+                 "ko-KR": "네, 그럼 그렇게 해 주세요. 도와주셔서 감사합니다."},
+    "transferred": {"zh-CN": "好吧，那我等着那边的同事接听。",
+                    "en-US": "Fine, I'll hold for your colleague then.",
+                    "ko-KR": "알겠어요, 그럼 담당자 연결을 기다릴게요."},
+    "hangup": {"zh-CN": "算了，跟你说不清楚，我挂了！",
+               "en-US": "Forget it, this is going nowhere. I'm hanging up!",
+               "ko-KR": "됐어요, 말이 안 통하네요. 끊을게요!"},
+}
+
+
+class _Nodes(dict):
+    """The scenario's nodes. An ending ("end:resolved") is not one of them (`in`, iteration), but
+    looking it up gives the moment after the case ended: the customer's last line, and the closing
+    (thanks and goodbye) as its only rubric item — what the trainee's closing turn answers."""
+
+    def __init__(self, nodes: dict, doc: ScenarioDoc) -> None:
+        super().__init__(nodes)
+        self._doc = doc
+
+    def __missing__(self, key: str) -> Node:
+        if key not in ENDINGS:
+            raise KeyError(key)
+        doc = self._doc
+        rubric = (doc.closing,) if doc.closing is not None else ()
+        return Node(key, doc.last_line(key.removeprefix("end:")), 0, rubric, {})
+
+
 class ScenarioDoc:
     """Read access to a stored scenario document."""
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         self.data = document
-        self.nodes: dict[str, Node] = {
+        self.greeting = _item_from_json(document.get("greeting"))
+        self.closing = _item_from_json(document.get("closing"))
+        self.nodes: dict[str, Node] = _Nodes({
             node_id: Node(node_id, node["line"], int(node["anger"]),
                           tuple(_item_from_json(item) for item in node["rubric"]), dict(node["next"]))
             for node_id, node in document["nodes"].items()
-        }
-        self.greeting = _item_from_json(document.get("greeting"))
-        self.closing = _item_from_json(document.get("closing"))
+        }, self)
         self.rules: tuple[RubricItem, ...] = tuple(_item_from_json(item) for item in document.get("rules") or ())
+
+    def last_line(self, ending: str) -> str:
+        """What the customer says as the call reaches `ending` (resolved | transferred | hangup)."""
+        own = (self.data.get("last_lines") or {}).get(ending)
+        if isinstance(own, str) and own.strip():
+            return own.strip()
+        lines = LAST_LINES.get(ending, LAST_LINES["resolved"])
+        language = str(self.data.get("language") or "zh-CN")
+        return lines.get(language) or lines["zh-CN"]
 
     def __getattr__(self, name: str) -> Any:
         try:

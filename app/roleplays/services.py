@@ -31,10 +31,10 @@ from grading.pipeline import TurnContext, TurnGrade, grade_turn as grade_reply_t
 from grading.rubric import ItemResult, Phrasebook as GradingPhrasebook, load_phrasebook
 from grading.scoring import is_passed, percent
 from speech.errors import AudioError
-from speech.metrics import compute_metrics
+from speech.metrics import compute_metrics, speaking_rate_from_words
 from speech.presence import detect_speech
 
-from ..accounts.models import utcnow
+from ..core.clock import utcnow
 from ..core import events
 from ..extensions import db
 from ..speechops import services as speech
@@ -48,6 +48,7 @@ from .models import (
     PENDING,
     RECEIVED,
     RINGING,
+    STREAMING,
     TURN_PENDING,
     Attempt,
     Phrasebook,
@@ -385,6 +386,38 @@ def library() -> list[Scenario]:
     return sorted(rows, key=lambda row: (row.current_version.difficulty, row.slug))
 
 
+def register_assigned_drills(app, source: Callable[[Any], dict]) -> None:
+    """The domain that assigns drills (assignments) registers `source(user)` → {slug: due date}."""
+    app.extensions["roleplay_assigned_drills"] = source
+
+
+def assigned_drills(user) -> dict:
+    source = current_app.extensions.get("roleplay_assigned_drills")
+    return dict(source(user)) if source is not None else {}
+
+
+MAX_SEARCH = 100
+
+
+@dataclass(frozen=True)
+class LibraryFilter:
+    text: str = ""
+    difficulty: int | None = None
+    language: str = ""
+    mine: bool = False      # only the scenarios assigned to me
+
+    @property
+    def active(self) -> bool:
+        return bool(self.text or self.difficulty or self.language or self.mine)
+
+
+def attempt_counts(user_id: int) -> dict[int, int]:
+    """{scenario id: how many calls this person started on it} (trainers' practice calls not counted)."""
+    rows = db.session.execute(select(Attempt.scenario_id, func.count()).where(
+        Attempt.user_id == user_id, Attempt.practice.is_(False)).group_by(Attempt.scenario_id)).all()
+    return {scenario_id: count for scenario_id, count in rows}
+
+
 def get_scenario(slug: str) -> Scenario | None:
     row = db.session.scalar(select(Scenario).where(Scenario.slug == slug))
     if row is None or row.retired or row.current_version is None:
@@ -403,8 +436,10 @@ def voice_available(language: str) -> bool:
 
 # --- attempts: the call flow -------------------------------------------------------------
 
-def start_attempt(user_id: int, slug: str, mode: str, *, require_voice: bool = False) -> Attempt:
-    """A new attempt on the scenario's current version, ringing."""
+def start_attempt(user_id: int, slug: str, mode: str, *, require_voice: bool = False,
+                  practice: bool = False) -> Attempt:
+    """A new attempt on the scenario's current version, ringing. practice: a trainer trying the drill;
+    the call works as any other but is kept out of statistics, reviews, certification and flags."""
     scenario = get_scenario(slug)
     if scenario is None:
         raise RoleplayError("No such scenario.", code="not_found")
@@ -420,7 +455,7 @@ def start_attempt(user_id: int, slug: str, mode: str, *, require_voice: bool = F
     document = version.spec
     now = utcnow()
     attempt = Attempt(user_id=user_id, scenario_id=scenario.id, version_id=version.id, mode=mode,
-                      require_voice=require_voice, status=RINGING, language=version.language,
+                      require_voice=require_voice, practice=bool(practice), status=RINGING, language=version.language,
                       difficulty=version.difficulty, node_id=document["start"],
                       anger=int(document["starting_anger"]), consecutive_poor=0, call_items=[],
                       started_at=now, last_activity_at=now)
@@ -485,6 +520,19 @@ def answer_call(attempt: Attempt, rings: int | None = None) -> Attempt:
 
 
 def abandon(attempt: Attempt) -> Attempt:
+    if attempt.status == IN_CALL and attempt.node_id in ENDINGS:
+        # Hanging up instead of the closing turn: the call is over and keeps its grade, the goodbye missed.
+        doc = doc_of(attempt)
+        if doc.closing is not None:
+            attempt.call_items = list(attempt.call_items or []) + [
+                _item_json(closing_rule("", doc.closing, doc.language))]
+        _finish(attempt, attempt.node_id.removeprefix("end:"), doc, None)
+        db.session.commit()
+        if not attempt.practice:
+            events.roleplay_attempt_graded.send(attempt.user_id, attempt_id=attempt.id,
+                                                scenario_slug=attempt.version.slug, passed=bool(attempt.passed),
+                                                score=attempt.score)
+        return attempt
     if attempt.status in (RINGING, IN_CALL, PENDING):
         attempt.status = ABANDONED
         attempt.finished_at = utcnow()
@@ -500,7 +548,7 @@ def _claim_call(attempt: Attempt, mode: str) -> None:
         raise NotInCall(f"The call is not waiting for a reply (status: {attempt.status}).")
 
 
-def _add_turn(attempt: Attempt, mode: str, **fields) -> Turn:
+def _add_turn(attempt: Attempt, mode: str, *, status: str = RECEIVED, **fields) -> Turn:
     claimed = db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.status == IN_CALL)
                                  .values(status=PENDING, last_activity_at=utcnow()))
     if claimed.rowcount != 1:
@@ -508,7 +556,7 @@ def _add_turn(attempt: Attempt, mode: str, **fields) -> Turn:
         raise NotInCall("The call is not waiting for a reply.")
     seq = len(attempt.turns) + 1
     turn = Turn(attempt_id=attempt.id, seq=seq, node_id=attempt.node_id, anger_before=attempt.anger, mode=mode,
-                status=RECEIVED, created_at=utcnow(), **fields)
+                status=status, created_at=utcnow(), **fields)
     db.session.add(turn)
     if mode == "typed" and attempt.mode != "typed":
         db.session.execute(update(Attempt).where(Attempt.id == attempt.id).values(mode="typed"))
@@ -533,7 +581,7 @@ def recordings_dir() -> Path:
 
 def pending_limit_bytes() -> int:
     """How many bytes of recordings one learner may have waiting for grading (RECORDINGS_PENDING_MAX_MB)."""
-    return int(float(current_app.config.get("RECORDINGS_PENDING_MAX_MB") or 50) * 1024 * 1024)
+    return int(float(current_app.config["RECORDINGS_PENDING_MAX_MB"]) * 1024 * 1024)
 
 
 def pending_recording_bytes(user_id: int) -> int:
@@ -564,6 +612,14 @@ def submit_voice(attempt: Attempt, data: bytes, speech_ended_ms: int | None = No
     when the learner's ungraded recordings would exceed their allowance, and BadAudio (no turn
     is used up, the file is deleted) when the recording cannot be recognised.
     """
+    streamed = db.session.scalar(select(Turn).where(Turn.attempt_id == attempt.id, Turn.status == STREAMING))
+    if streamed is not None:
+        # The browser's stream broke and it sent the whole recording instead: it replaces the chunks.
+        from .streaming import finish
+        turn, _ = finish(streamed.id, speech_ended_ms=speech_ended_ms, replacement=data, reason="upload")
+        if turn is None:
+            raise NotInCall("The call is not waiting for a reply.")
+        return turn
     _claim_call(attempt, "voice")
     if not voice_available(attempt.language):
         raise VoiceUnavailable("This call's language cannot be recognised here; reply by typing.")
@@ -630,7 +686,7 @@ def _claim_turn(turn_id: int) -> str | None:
     return token if claimed.rowcount == 1 else None
 
 
-def grade_turn(turn_id: int) -> Turn | None:
+def grade_turn(turn_id: int, *, recognized=None) -> Turn | None:
     """Recognise (voice) and grade one reply, then move the call on; idempotent.
 
     Grading an already graded (or currently grading) turn does nothing and returns it.
@@ -638,13 +694,16 @@ def grade_turn(turn_id: int) -> Turn | None:
     and GradingFailed is raised; ``regrade_attempt`` picks it up later. The grade is written
     only while this call still holds its claim (the token), so a turn taken over after the
     claim timeout is graded once, by whoever holds the claim.
+
+    ``recognized``: the Transcript a live recogniser already made of exactly this recording while it
+    was streamed (roleplays.streaming); the recording is then not recognised again.
     """
     token = _claim_turn(turn_id)
     if token is None:
         return db.session.get(Turn, turn_id)
     turn = db.session.get(Turn, turn_id)
     try:
-        graded = _grade(turn)
+        graded = _grade(turn) if recognized is None else _grade(turn, recognized)
         # Fence: lock the row and check the claim is still ours, in the transaction that writes the grade.
         held = db.session.execute(
             update(Turn).where(Turn.id == turn_id, Turn.status == GRADING, Turn.claim_token == token)
@@ -663,7 +722,7 @@ def grade_turn(turn_id: int) -> Turn | None:
                            .values(status=TURN_PENDING, error=message[:2000]))
         db.session.commit()
         raise GradingFailed(message, turn_id) from exc
-    if ended_attempt is not None:
+    if ended_attempt is not None and not ended_attempt.practice:
         events.roleplay_attempt_graded.send(
             ended_attempt.user_id, attempt_id=ended_attempt.id, scenario_slug=ended_attempt.version.slug,
             passed=bool(ended_attempt.passed), score=ended_attempt.score)
@@ -703,7 +762,18 @@ def _no_speech_grade(context: TurnContext, reason: str, first_turn: bool) -> Tur
                    tips={ui: [messages[ui]] + list(grade.tips.get(ui, [])) for ui in messages})
 
 
-def _grade(turn: Turn) -> tuple[str, dict | None, TurnGrade]:
+def recognition_grammar(doc: ScenarioDoc, node_id: str) -> list[str] | None:
+    """The phrases recognition is limited to at this node (VOSK_GRAMMAR_LANGUAGES), else None (free)."""
+    if not speech.uses_grammar(doc.language):
+        return None
+    phrasebook = current_phrasebook()
+    forms = [form for pair in (phrasebook.pairs if phrasebook else ()) if pair.language == doc.language
+             for form in pair.habitual]
+    # The closing turn (the call at an ending) listens for the whole scenario's phrases too.
+    return doc.grammar(node_id if node_id in doc.nodes else doc.start, phrasebook_forms=forms)
+
+
+def _grade(turn: Turn, recognized=None) -> tuple[str, dict | None, TurnGrade]:
     """Recognise a voice reply, then grade it with the one grading pipeline.
 
     A recording without speech (a tone, noise) is not recognised at all, and one in which no
@@ -711,7 +781,6 @@ def _grade(turn: Turn) -> tuple[str, dict | None, TurnGrade]:
     """
     attempt = turn.attempt
     doc = doc_of(attempt)
-    node = doc.nodes[turn.node_id]
     language = doc.language
     phrasebook = current_phrasebook()
     metrics = None
@@ -722,23 +791,89 @@ def _grade(turn: Turn) -> tuple[str, dict | None, TurnGrade]:
         reason = presence.reason
         transcript = ""
         if presence.speech:
-            grammar = None
-            if speech.uses_grammar(language):
-                forms = [form for pair in (phrasebook.pairs if phrasebook else ()) if pair.language == language
-                         for form in pair.habitual]
-                grammar = doc.grammar(turn.node_id, phrasebook_forms=forms)
-            transcript = speech.recognize(language, audio, grammar).text
+            # A reply recognised live while it streamed (the same bytes) is not recognised again.
+            recognised = recognized if recognized is not None else \
+                speech.recognize(language, audio, recognition_grammar(doc, turn.node_id))
+            transcript = recognised.text
+            # The speaking rate from what was said (chars/min, words/min); the energy estimate stays.
+            metrics.update(speaking_rate_from_words(recognised.words, language))
             reason = None if transcript.strip() else "no_words"
         if reason is not None:
             metrics.update(no_speech=reason, presence=presence.to_dict())
+            if turn.node_id in ENDINGS:
+                return "", metrics, closing_grade(doc, "")
             context = turn_context(doc, turn.node_id, "", phrasebook)
             return "", metrics, _no_speech_grade(context, reason, turn.seq == 1)
     else:
         transcript = turn.transcript or ""
+    if turn.node_id in ENDINGS:
+        return transcript, metrics, closing_grade(doc, transcript)
     context = turn_context(doc, turn.node_id, transcript, phrasebook)
     if turn.mode == "voice":
         context.metrics, context.baseline = metrics, _baseline_metrics(attempt, turn)
     return transcript, metrics, grade_reply_turn(context, first_turn=turn.seq == 1)
+
+
+def last_line(doc: ScenarioDoc, ending: str) -> str:
+    """What the customer says as the call reaches `ending` (resolved | transferred | hangup)."""
+    return doc.last_line(ending)
+
+
+def has_closing_turn(doc: ScenarioDoc) -> bool:
+    """The trainee gets a last reply after the customer's last line (graded for the goodbye), unless the
+    scenario does not grade the closing (its points are 0)."""
+    return doc.closing is not None and float(doc.closing.points or 0) > 0
+
+
+def closing_grade(doc: ScenarioDoc, transcript: str) -> TurnGrade:
+    """The closing turn is graded for one thing: thanks and a goodbye (the library's closing item)."""
+    closing = closing_rule(transcript, doc.closing, doc.language)
+    tips = {ui: ([] if closing.matched else [pick(closing.explanation, ui)]) for ui in UI_LANGUAGES}
+    fraction = 1.0 if closing.matched else 0.0
+    return TurnGrade(items=[closing], delivery=[], judgements={}, passed=closing.matched,
+                     earned=closing.points_awarded, possible=closing.points_possible, fraction=fraction,
+                     outcome="stay", tips=tips, habitual={ui: [] for ui in UI_LANGUAGES})
+
+
+MAX_SKIPPED = 1  # the next moment only: the customer still reacts to the reply
+
+
+def covered_nodes(doc: ScenarioDoc, node_id: str, transcript: str,
+                  phrasebook: GradingPhrasebook | None) -> list[str]:
+    """Nodes the same reply already answers, from `node_id` (the node the call moves to) on: their
+    need is met by these words, judged by the one grading pipeline (the advances judgement holds
+    through the node's weightiest way of moving the case on, not a generic next step), and nothing
+    forbidden is said. The customer does not ask for what they were already told."""
+    covered: list[str] = []
+    while node_id in doc.nodes and node_id not in covered and len(covered) < MAX_SKIPPED:
+        node = doc.nodes[node_id]
+        check = grade_reply_turn(turn_context(doc, node_id, transcript, phrasebook))
+        advances = check.judgements.get("advances")
+        if advances is None or not advances.applies or not advances.held or not check.judgements["rules"].held:
+            break
+        mine = [r for r in check.items if r.kind == "intent" and r.judgement == "advances"]
+        weight = max((r.points_possible for r in mine), default=0.0)
+        if not any(r.matched and r.points_possible >= weight for r in mine):
+            break
+        if "deescalate" not in node.next:
+            break
+        covered.append(node_id)
+        node_id = node.next["deescalate"]
+    return covered
+
+
+def _demand_met(attempt: Attempt, turn: Turn, grade: TurnGrade) -> bool:
+    """The caller's demand was met in this call: a reply (this one or an earlier) moved the case on."""
+    if grade.judgements.get("advances") is not None and grade.judgements["advances"].applies \
+            and grade.judgements["advances"].held:
+        return True
+    for earlier in attempt.turns:
+        if earlier is turn or earlier.status != GRADED or earlier.node_id in ENDINGS:
+            continue
+        advances = score_items(earlier.items or [], earlier.delivery or [])[2].get("advances")
+        if advances is not None and advances.applies and advances.held:
+            return True
+    return False
 
 
 def turn_context(doc: ScenarioDoc, node_id: str, text: str, phrasebook: GradingPhrasebook | None) -> TurnContext:
@@ -763,7 +898,6 @@ def _apply(turn: Turn, graded: tuple[str, dict | None, TurnGrade]) -> Attempt | 
     transcript, metrics, grade = graded
     attempt = turn.attempt
     doc = doc_of(attempt)
-    node = doc.nodes[turn.node_id]
     turn.transcript = transcript
     turn.metrics = metrics
     turn.delivery = [asdict(d) for d in grade.delivery]
@@ -784,23 +918,47 @@ def _apply(turn: Turn, graded: tuple[str, dict | None, TurnGrade]) -> Attempt | 
         turn.anger_after, turn.next_node = attempt.anger, None
         return None
 
+    if turn.node_id in ENDINGS:
+        # The closing turn: the customer said their last line; the trainee's goodbye ends the call.
+        turn.items, turn.earned, turn.possible = items, earned, possible
+        turn.anger_after, turn.next_node = attempt.anger, None
+        _finish(attempt, turn.node_id.removeprefix("end:"), doc, turn)
+        return attempt
+
+    node = doc.nodes[turn.node_id]
+    phrasebook = current_phrasebook()
+    anger_step = doc.anger_step
+    if grade.judgements["rules"].held and _demand_met(attempt, turn, grade):
+        # Once the caller got what they asked for, their anger never rises again (unless the
+        # trainee says something forbidden).
+        anger_step = {outcome: min(0, step) for outcome, step in anger_step.items()}
     state = CallState(attempt.node_id, attempt.anger, attempt.consecutive_poor).step(
-        node.next, grade.outcome, anger_step=doc.anger_step, hangup_after_poor=int(doc.hangup_after_poor))
+        node.next, grade.outcome, anger_step=anger_step, hangup_after_poor=int(doc.hangup_after_poor))
+    skipped: list[str] = []
+    if state.node in doc.nodes and grade.outcome != "escalate":
+        skipped = covered_nodes(doc, state.node, transcript, phrasebook)
+        if skipped:
+            state = replace(state, node=doc.nodes[skipped[-1]].next["deescalate"], reason="covered")
     ending = state.node.removeprefix("end:") if state.node in ENDINGS else None
+    closing_turn = False
     if ending in ("resolved", "transferred") and doc.closing is not None:
-        # The trainee did not know this reply would be the last, so a goodbye is credited when
-        # said and never counted as missed.
+        # A goodbye already said in this reply is credited and the call ends after the customer's
+        # last line; otherwise the trainee gets a closing turn to thank the caller and say goodbye.
+        # (After a hang-up there is nobody left to say goodbye to: the closing is not judged.)
         closing = closing_rule(transcript, doc.closing, doc.language)
         if closing.matched:
             items.append(asdict(closing))
             earned += closing.points_awarded
             possible += closing.points_possible
+        else:
+            closing_turn = has_closing_turn(doc)
     turn.items, turn.earned, turn.possible = items, earned, possible
     turn.anger_after, turn.next_node = state.anger, state.node
+    turn.skipped = skipped or None
     attempt.node_id, attempt.anger, attempt.consecutive_poor = state.node, state.anger, state.consecutive_poor
     attempt.last_activity_at = utcnow()
-    if ending is None:
-        attempt.status = IN_CALL
+    if ending is None or closing_turn:
+        attempt.status = IN_CALL  # at an ending: the customer's last line, then the trainee's goodbye
         return None
     _finish(attempt, ending, doc, turn)
     return attempt
@@ -811,7 +969,7 @@ def broke_rules(turn: Turn) -> bool:
     return any(i.get("kind") == "forbidden" and float(i["points_awarded"]) < 0 for i in turn.items or [])
 
 
-def _finish(attempt: Attempt, ending: str, doc: ScenarioDoc, last_turn: Turn) -> None:
+def _finish(attempt: Attempt, ending: str, doc: ScenarioDoc, last_turn: Turn | None) -> None:
     _score_call(attempt, doc, last_turn)
     attempt.ending = ending
     attempt.status = ENDED
@@ -819,9 +977,11 @@ def _finish(attempt: Attempt, ending: str, doc: ScenarioDoc, last_turn: Turn) ->
     _report_if_too_fast(attempt, last_turn)
 
 
-def _report_if_too_fast(attempt: Attempt, last_turn: Turn) -> None:
+def _report_if_too_fast(attempt: Attempt, last_turn: Turn | None) -> None:
     """A call whose replies came faster than a person can hear a customer's line and answer it is
     reported (certification shows it to HR and trainers); it still counts as graded."""
+    if attempt.practice:
+        return  # a trainer's practice call is nobody's evidence
     per_reply = float(current_app.config.get("CALL_MIN_SECONDS_PER_REPLY") or 0)
     replies = len([t for t in attempt.turns if t.status == GRADED or t is last_turn])
     if per_reply <= 0 or not replies or attempt.answered_at is None:
@@ -909,9 +1069,11 @@ def recover_interrupted(app, *, max_turns: int = RECOVER_MAX_TURNS, budget_secon
     if app.config.get("REDIS_URL"):
         return report  # production mode: the workers' sweeper recovers lost turns
     budget = float(budget_seconds if budget_seconds is not None
-                   else app.config.get("RECOVER_ON_START_SECONDS") or 60)
+                   else app.config["RECOVER_ON_START_SECONDS"])
     deadline = time.monotonic() + budget
     with app.app_context():
+        from .streaming import finish_all_streaming
+        finish_all_streaming()  # replies that were still arriving: graded from what was saved
         db.session.execute(update(Turn).where(Turn.status == GRADING).values(status=TURN_PENDING)
                            .execution_options(synchronize_session=False))
         db.session.commit()
@@ -953,6 +1115,12 @@ def rescore_attempt(attempt_id: int) -> Attempt | None:
     doc = doc_of(attempt)
     phrasebook = current_phrasebook()
     for turn in attempt.turns:
+        if turn.status == GRADED and turn.node_id in ENDINGS and not no_speech_reason(turn):
+            grade = closing_grade(doc, turn.transcript or "")  # the closing turn: its goodbye only
+            turn.items = [asdict(r) for r in grade.items]
+            turn.tips, turn.score_fraction = {ui: list(t) for ui, t in grade.tips.items()}, grade.fraction
+            turn.earned, turn.possible = grade.earned, grade.possible
+            continue
         if turn.status != GRADED or turn.node_id not in doc.nodes or no_speech_reason(turn):
             continue  # a reply without speech stays at 0: there are no words to grade again
         context = turn_context(doc, turn.node_id, turn.transcript or "", phrasebook)
@@ -968,8 +1136,10 @@ def rescore_attempt(attempt_id: int) -> Attempt | None:
         turn.possible = grade.possible + sum(i["points_possible"] for i in closing)
     _score_call(attempt, doc)
     db.session.commit()
-    events.roleplay_attempt_graded.send(attempt.user_id, attempt_id=attempt.id, scenario_slug=attempt.version.slug,
-                                        passed=bool(attempt.passed), score=attempt.score)
+    if not attempt.practice:
+        events.roleplay_attempt_graded.send(attempt.user_id, attempt_id=attempt.id,
+                                            scenario_slug=attempt.version.slug, passed=bool(attempt.passed),
+                                            score=attempt.score)
     return attempt
 
 
@@ -1022,6 +1192,10 @@ def apply_overrides(attempt_id: int, overrides: dict[tuple[int | None, str], flo
         for item in items:
             item["matched"] = item["points_awarded"] < 0 if item.get("kind") == "forbidden" else item["points_awarded"] > 0
         delivery = [dict(d, points_awarded=points(turn, d)) for d in turn.delivery or []]
+        if turn.node_id in ENDINGS:  # the closing turn: only its goodbye counts
+            earned += sum(float(i["points_awarded"]) for i in items)
+            possible += sum(float(i["points_possible"]) for i in items)
+            continue
         turn_earned, turn_possible, judgements = score_items(items, delivery)
         if no_speech_reason(turn) and not any(key[0] == turn.id for key in wanted):
             turn_earned = 0.0  # nothing was said, and no trainer heard otherwise
@@ -1038,8 +1212,10 @@ def apply_overrides(attempt_id: int, overrides: dict[tuple[int | None, str], flo
     attempt.score = percent(earned, possible)
     attempt.passed = is_passed(attempt.score, float(doc.pass_mark)) and not rules_broken
     db.session.commit()
-    events.roleplay_attempt_graded.send(attempt.user_id, attempt_id=attempt.id, scenario_slug=attempt.version.slug,
-                                        passed=bool(attempt.passed), score=attempt.score)
+    if not attempt.practice:
+        events.roleplay_attempt_graded.send(attempt.user_id, attempt_id=attempt.id,
+                                            scenario_slug=attempt.version.slug, passed=bool(attempt.passed),
+                                            score=attempt.score)
     return attempt
 
 
@@ -1047,7 +1223,7 @@ def apply_overrides(attempt_id: int, overrides: dict[tuple[int | None, str], flo
 
 def attempt_for_user(attempt_id: int, user) -> Attempt | None:
     """The attempt when `user` may see it: its owner, or a trainer (reviews)."""
-    from ..accounts.permissions import Role, has_role
+    from ..core.access import Role, has_role
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
         return None
@@ -1065,12 +1241,81 @@ def item_view(item: dict, ui_language: str) -> dict:
             "explanation": pick(item.get("explanation"), ui_language)}
 
 
-def turn_view(turn: Turn, ui_language: str) -> dict:
-    judgements = score_items(turn.items or [], turn.delivery or [])[2] if turn.status == GRADED else {}
+# --- trainers' overrides as every page shows them (registered by app/reviews) -----------------
+
+ItemOverrides = Callable[[int], dict]
+
+
+def register_item_overrides(app, source: ItemOverrides) -> None:
+    """The domain that keeps trainers' overrides (reviews) registers `source(attempt_id)` →
+    {(turn id or None, item id): points}; reports, reviews and the call screen then show every
+    item, judgement, reply percentage, tip and verdict as the override left them."""
+    app.extensions["roleplay_item_overrides"] = source
+
+
+def overrides_of(attempt_id: int) -> dict:
+    source = current_app.extensions.get("roleplay_item_overrides")
+    return dict(source(attempt_id)) if source is not None else {}
+
+
+def reply_percent(fraction) -> int:
+    """A reply's share as a whole percentage: the one rounding every page and the call screen use."""
+    return int(float(fraction or 0) * 100 + 0.5)
+
+
+def _with_points(item: dict, points: float) -> dict:
+    matched = points < 0 if item.get("kind") == "forbidden" else points > 0
+    return dict(item, points_awarded=float(points), matched=matched)
+
+
+def effective_items(turn: Turn, overrides: dict) -> tuple[list[dict], list[dict], bool]:
+    """The turn's items and delivery with trainers' points applied; and whether any was overridden."""
+    changed = False
+
+    def apply(item: dict) -> dict:
+        nonlocal changed
+        key = (turn.id, item["item_id"])
+        if key in overrides and abs(float(overrides[key]) - float(item["points_awarded"])) > 1e-9:
+            changed = True
+            return _with_points(item, overrides[key])
+        return item
+
+    return [apply(i) for i in turn.items or []], [apply(d) for d in turn.delivery or []], changed
+
+
+def _overridden_tips(turn: Turn, items: list[dict], judgements: dict, ui_language: str) -> list[str]:
+    """Tips from the items as a trainer left them (the stored tips were written for the automatic grade)."""
+    from grading.rubric import tips_for
+    from grading.pipeline import _result
+    try:
+        doc = doc_of(turn.attempt)
+    except Exception:  # noqa: BLE001 - a report must not break on an odd stored version
+        return []
+    node = doc.nodes.get(turn.node_id)
+    known = {item.id: item for item in (node.rubric if node else ())}
+    known.update({item.id: item for item in doc.rules if item.id not in known})
+    pairs = [(_result(i), known[i["item_id"]]) for i in items
+             if i["item_id"] in known and not str(i.get("rule", "")).startswith(("call:", "delivery:"))]
+    tips = tips_for([r for r, _ in pairs], [k for _, k in pairs], ui_language, judgements)
+    tips += [pick(i.get("explanation"), ui_language) for i in items
+             if str(i.get("rule", "")).startswith("call:") and not i["matched"]]
+    return [t for t in tips if t]
+
+
+def turn_view(turn: Turn, ui_language: str, overrides: dict | None = None) -> dict:
+    raw_items, raw_delivery, overridden = effective_items(turn, overrides or {})
+    closing = turn.node_id in ENDINGS
+    judgements = score_items(raw_items, raw_delivery)[2] if turn.status == GRADED and not closing else {}
     no_speech = no_speech_reason(turn)
     if no_speech:
         judgements = {name: replace(j, held=False) for name, j in judgements.items()}
-    items = [item_view(item, ui_language) for item in turn.items or []]
+    fraction = turn.score_fraction
+    if closing and overridden:
+        fraction = 1.0 if all(i["matched"] for i in raw_items) else 0.0
+    if overridden and judgements:
+        applying = [j for j in judgements.values() if j.applies]
+        fraction = sum(1 for j in applying if j.held) / len(applying) if applying else 0.0
+    items = [item_view(item, ui_language) for item in raw_items]
     for item in items:
         # Another item of the same judgement was met: this one was an alternative, not a miss.
         held = judgements.get(item["judgement"])
@@ -1083,16 +1328,24 @@ def turn_view(turn: Turn, ui_language: str) -> dict:
         "mode": turn.mode,
         "status": turn.status,
         "transcript": turn.transcript,
-        "score_fraction": turn.score_fraction,
+        "score_fraction": fraction,
+        # The reply's percentage, computed once here: the call screen, report and review show this.
+        "percent": reply_percent(fraction) if fraction is not None else None,
+        "overridden": overridden,
         "earned": turn.earned,
         "possible": turn.possible,
         "items": items,
         "judgements": [{"name": name, "label": judgement_label(name, ui_language), "applies": j.applies,
                         "held": j.held, "evidence": j.evidence} for name, j in judgements.items()],
-        "passed": bool(judgements) and all(j.held for j in judgements.values() if j.applies),
-        "delivery": [item_view(item, ui_language) for item in turn.delivery or []],
+        "passed": (all(i["matched"] for i in raw_items) if closing and turn.status == GRADED else
+                   bool(judgements) and all(j.held for j in judgements.values() if j.applies)),
+        "closing": closing,
+        "skipped": list(getattr(turn, "skipped", None) or []),
+        "delivery": [item_view(item, ui_language) for item in raw_delivery],
         "metrics": turn.metrics,
-        "tips": list((turn.tips or {}).get(ui_language) or (turn.tips or {}).get("zh-CN") or []),
+        "tips": ([] if closing and overridden and all(i["matched"] for i in raw_items) else
+                 _overridden_tips(turn, raw_items, judgements, ui_language) if overridden and judgements else
+                 list((turn.tips or {}).get(ui_language) or (turn.tips or {}).get("zh-CN") or [])),
         "habitual": list((turn.habitual or {}).get(ui_language) or (turn.habitual or {}).get("zh-CN") or []),
         "outcome": turn.outcome,
         "no_speech": no_speech,
@@ -1114,11 +1367,18 @@ def attempt_report(attempt_id: int, ui_language: str = "zh-CN") -> dict | None:
         return None
     version = attempt.version
     doc = ScenarioDoc(version.spec)
+    overrides = overrides_of(attempt.id)
     turns = []
     for turn in attempt.turns:
-        view = turn_view(turn, ui_language)
-        view["customer_line"] = doc.nodes[turn.node_id].line
-        view["model_reply"] = model_reply(doc.nodes[turn.node_id].rubric, doc.language)
+        view = turn_view(turn, ui_language, overrides)
+        if turn.node_id in doc.nodes:
+            view["customer_line"] = doc.nodes[turn.node_id].line
+            view["model_reply"] = model_reply(doc.nodes[turn.node_id].rubric, doc.language)
+        else:  # the closing turn answers the customer's last line
+            view["customer_line"] = last_line(doc, turn.node_id.removeprefix("end:"))
+            view["model_reply"] = (doc.closing.phrases[0] if doc.closing is not None and doc.closing.phrases
+                                   else "")
+        view["skipped_lines"] = [doc.nodes[n].line for n in view["skipped"] if n in doc.nodes]
         view["customer_audio_url"] = audio_url(version, turn.node_id)
         view["recording_url"] = (url_for("roleplays.recording", turn_id=turn.id)
                                  if turn.recording_path else None)
@@ -1132,26 +1392,35 @@ def attempt_report(attempt_id: int, ui_language: str = "zh-CN") -> dict | None:
         "language": attempt.language,
         "difficulty": attempt.difficulty,
         "mode": attempt.mode,
+        "practice": bool(attempt.practice),
         "status": attempt.status,
         "ending": attempt.ending,
+        # The customer's last words, when no closing turn already shows them.
+        "last_line": (doc.last_line(attempt.ending) if attempt.ending and not any(
+            t["closing"] for t in turns) else None),
         "score": attempt.score,
         "passed": attempt.passed,
         "pass_mark": version.pass_mark,
         "earned": attempt.earned,
         "possible": attempt.possible,
         "rings": attempt.rings,
-        "call_items": [item_view(item, ui_language) for item in attempt.call_items or []],
+        "call_items": [item_view(_with_points(item, overrides[(None, item["item_id"])])
+                                 if (None, item["item_id"]) in overrides else item, ui_language)
+                       for item in attempt.call_items or []],
         "turns": turns,
         "started_at": attempt.started_at,
         "finished_at": attempt.finished_at,
-        "pending_turns": [t["id"] for t in turns if t["status"] in (RECEIVED, TURN_PENDING, GRADING)],
+        "pending_turns": [t["id"] for t in turns if t["status"] in (RECEIVED, TURN_PENDING, GRADING, STREAMING)],
     }
 
 
-def user_attempts(user_id: int) -> list[Attempt]:
+def user_attempts(user_id: int, *, include_practice: bool = False) -> list[Attempt]:
+    """The person's calls, newest first; trainers' practice calls only when asked for (they are no record)."""
     expire_idle(user_id=user_id)
-    return db.session.scalars(select(Attempt).where(Attempt.user_id == user_id)
-                              .order_by(Attempt.started_at.desc(), Attempt.id.desc())).all()
+    query = select(Attempt).where(Attempt.user_id == user_id)
+    if not include_practice:
+        query = query.where(Attempt.practice.is_(False))
+    return db.session.scalars(query.order_by(Attempt.started_at.desc(), Attempt.id.desc())).all()
 
 
 def score_trend(attempts: list[Attempt], *, width: int = 600, height: int = 200, pad: int = 24) -> dict:
@@ -1164,7 +1433,8 @@ def score_trend(attempts: list[Attempt], *, width: int = 600, height: int = 200,
         x = pad + (index * step if len(scored) > 1 else (width - 2 * pad) / 2)
         y = pad + (100 - attempt.score) / 100 * (height - 2 * pad)
         points.append({"x": round(x, 1), "y": round(y, 1), "score": attempt.score, "passed": attempt.passed,
-                       "slug": attempt.version.slug, "attempt_id": attempt.id})
+                       "slug": attempt.version.slug, "attempt_id": attempt.id,
+                       "at": attempt.finished_at or attempt.started_at})
     marks = {a.version.pass_mark for a in scored}
     # One dashed pass-mark line when every charted scenario has the same pass mark.
     pass_y = round(pad + (100 - marks.pop()) / 100 * (height - 2 * pad), 1) if len(marks) == 1 else None
@@ -1180,6 +1450,7 @@ def weakest_items(user_id: int, ui_language: str = "zh-CN", limit: int = 5) -> l
     feeling instead is an alternative, not a weakness.
     """
     turns = db.session.scalars(select(Turn).join(Attempt).where(Attempt.user_id == user_id,
+                                                                Attempt.practice.is_(False),
                                                                 Turn.status == GRADED)).all()
     totals: dict[str, dict] = {}
 
@@ -1191,7 +1462,7 @@ def weakest_items(user_id: int, ui_language: str = "zh-CN", limit: int = 5) -> l
         entry["possible"] += possible
 
     for turn in turns:
-        judgements = score_items(turn.items or [], turn.delivery or [])[2]
+        judgements = score_items(turn.items or [], turn.delivery or [])[2] if turn.node_id not in ENDINGS else {}
         for name, judgement in judgements.items():
             if judgement.applies:
                 add(f"judgement:{name}", 1.0 if judgement.held else 0.0, 1.0, None)
@@ -1220,17 +1491,36 @@ class RoleplayEvidence:
     passed: bool
     finished_at: datetime
     mode: str
+    language: str = ""
 
 
-def voice_passes(user_id: int, *, min_difficulty: int, since: datetime) -> list[RoleplayEvidence]:
-    """Passed, fully voice-answered drills at or above a difficulty, finished since `since`, oldest first."""
+def voice_passes(user_id: int, *, min_difficulty: int, since: datetime,
+                 modes: tuple[str, ...] = ("voice",)) -> list[RoleplayEvidence]:
+    """Passed drills answered in one of `modes` (fully by voice by default) at or above a difficulty,
+    finished since `since`, oldest first. Trainers' practice calls are never evidence."""
     rows = db.session.scalars(
         select(Attempt).where(Attempt.user_id == user_id, Attempt.status == ENDED, Attempt.passed.is_(True),
-                              Attempt.mode == "voice", Attempt.difficulty >= min_difficulty,
-                              Attempt.finished_at >= since)
+                              Attempt.mode.in_(modes), Attempt.difficulty >= min_difficulty,
+                              Attempt.finished_at >= since, Attempt.practice.is_(False))
         .order_by(Attempt.finished_at, Attempt.id)).all()
     return [RoleplayEvidence(a.id, a.version.slug, a.difficulty, float(a.score), bool(a.passed), a.finished_at,
-                             a.mode) for a in rows]
+                             a.mode, a.language) for a in rows]
+
+
+def call_facts(attempt_id: int) -> dict | None:
+    """What certification needs to know to sign one call off (no Attempt object leaves the domain)."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        return None
+    return {"attempt_id": attempt.id, "user_id": attempt.user_id, "status": attempt.status, "mode": attempt.mode,
+            "passed": bool(attempt.passed), "score": attempt.score, "language": attempt.language,
+            "difficulty": attempt.difficulty, "scenario_slug": attempt.version.slug,
+            "finished_at": attempt.finished_at, "practice": bool(attempt.practice), "ended": attempt.status == ENDED}
+
+
+def library_languages() -> list[str]:
+    """The languages of the scenarios trainees can take, sorted."""
+    return sorted({row.current_version.language for row in library() if row.current_version is not None})
 
 
 # --- scoring a text from the command line ------------------------------------------------
@@ -1277,7 +1567,21 @@ def score_text(doc: ScenarioDoc, node_id: str | None, text: str, ui_language: st
     for rule in grade.items:
         if rule.rule == "call:greeting":
             result["greeting"] = item_view(_item_json(rule), ui_language)
+    # One result for the summary and the list: each item says how it counted in its judgement
+    # (a reply scores by judgements, so an unmet item of a held judgement was "not needed").
+    for item in result["items"] + ([result["greeting"]] if "greeting" in result else []):
+        item["status"] = item_status(item, grade.judgements)
     return result
+
+
+def item_status(item: dict, judgements: dict) -> str:
+    """met | not_needed | missed (intents), avoided | said (forbidden)."""
+    if item.get("kind") == "forbidden":
+        return "said" if item["matched"] else "avoided"
+    if item["matched"]:
+        return "met"
+    held = judgements.get(item.get("judgement") or "")
+    return "not_needed" if held is not None and held.held else "missed"
 
 
 def dumps(data: Any) -> str:

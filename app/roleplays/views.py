@@ -9,12 +9,14 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from ..accounts.permissions import Role, allow
+from grading.call import ENDINGS
+
+from ..core.access import Role, allow, has_role
 from ..core.i18n import content_language
 from ..core.inputs import db_bigint, db_int
 from ..extensions import db
-from ..jobs import enqueue_grading, queue_enabled
-from . import services
+from . import services, streaming
+from .dispatch import grading_queue
 from .forms import StartForm
 from .models import ABANDONED, ENDED, GRADED, Attempt, Turn
 from .scenario import ScenarioDoc
@@ -42,6 +44,12 @@ ERROR_MESSAGES = {
                             "Please type your reply."),
     "pending_full": _l("You have too many recordings waiting to be graded (limit %(mb)s MB). "
                        "Wait until they are graded, then record again."),
+    # Streamed replies (roleplays.streaming): a refused chunk is not stored; the recording so far is kept.
+    "chunk_format": _l("This piece of the recording is not 16 kHz mono 16-bit audio; it was not stored."),
+    "chunk_too_long": _l("This piece of the recording is too long; send at most one second at a time."),
+    "too_many_chunks": _l("The recording was sent in too many pieces."),
+    "out_of_order": _l("A piece of the recording arrived out of order; it was not stored."),
+    "stream_ended": _l("This reply has already ended; nothing more can be added to it."),
 }
 ENDING_LABELS = {
     "resolved": _l("Resolved"),
@@ -63,9 +71,9 @@ def _message(code: str) -> str:
         return _("The recording is too long. Keep each reply under %(seconds)s seconds.",
                  seconds=int(current_app.config["MAX_AUDIO_SECONDS"]))
     if code == "pending_full":
+        limit_mb = "%g" % (services.pending_limit_bytes() / 1024 / 1024)
         return _("You have too many recordings waiting to be graded (limit %(mb)s MB). "
-                 "Wait until they are graded, then record again.",
-                 mb=f"{services.pending_limit_bytes() / 1024 / 1024:g}")
+                 "Wait until they are graded, then record again.", mb=limit_mb)
     return str(ERROR_MESSAGES.get(code, ERROR_MESSAGES["bad_request"]))
 
 
@@ -97,27 +105,52 @@ def _own_attempt(attempt_id: int) -> Attempt:
 # --- pages -------------------------------------------------------------------------------
 
 @bp.route("/roleplays/")
-@allow(Role.LEARNER)
+@allow(Role.LEARNER, Role.TRAINER)
 def index():
     ui = content_language()
-    attempts = services.user_attempts(current_user.id)
+    attempts = services.user_attempts(current_user.id, include_practice=True)
     best: dict[int, float] = {}
     live: dict[int, Attempt] = {}
     for attempt in attempts:
-        if attempt.status == ENDED and attempt.score is not None:
+        if attempt.status == ENDED and attempt.score is not None and not attempt.practice:
             best[attempt.scenario_id] = max(best.get(attempt.scenario_id, 0.0), attempt.score)
         if attempt.status in ("ringing", "in_call", "pending") and attempt.scenario_id not in live:
             live[attempt.scenario_id] = attempt
     voice = services.speech.voice_languages()
+    rows = services.library()
+    languages = sorted({row.current_version.language for row in rows})
+    wanted = _library_filter(languages)
+    counts = services.attempt_counts(current_user.id)
+    assigned = services.assigned_drills(current_user) if has_role(current_user, Role.LEARNER) else {}
     scenarios = []
-    for row in services.library():
+    for row in rows:
         doc = ScenarioDoc(row.current_version.spec)
-        scenarios.append({"slug": row.slug, "title": doc.text("title", ui),
+        title = doc.text("title", ui)
+        if wanted.text and wanted.text.casefold() not in " ".join(
+                (title, doc.text("case_facts", ui), row.slug)).casefold():
+            continue
+        if (wanted.difficulty and row.current_version.difficulty != wanted.difficulty) or \
+                (wanted.language and row.current_version.language != wanted.language) or \
+                (wanted.mine and row.slug not in assigned):
+            continue
+        scenarios.append({"slug": row.slug, "title": title,
                           "title_fallback": doc.is_fallback("title", ui),
                           "difficulty": row.current_version.difficulty, "language": row.current_version.language,
                           "voice": row.current_version.language in voice, "best": best.get(row.id),
-                          "live": live.get(row.id)})
-    return render_template("roleplays/index.html", scenarios=scenarios)
+                          "live": live.get(row.id), "attempts": counts.get(row.id, 0),
+                          "due": assigned.get(row.slug)})
+    return render_template("roleplays/index.html", scenarios=scenarios, total=len(rows), wanted=wanted,
+                           scenario_languages=languages, is_learner=has_role(current_user, Role.LEARNER))
+
+
+def _library_filter(languages: list[str]) -> services.LibraryFilter:
+    """The library's search and filters from the query string (unknown values are ignored)."""
+    text = " ".join((request.args.get("q") or "").split())[:services.MAX_SEARCH]
+    difficulty = request.args.get("difficulty", type=db_int)
+    language = request.args.get("language") or ""
+    return services.LibraryFilter(text=text, difficulty=difficulty if difficulty in (1, 2, 3) else None,
+                                  language=language if language in languages else "",
+                                  mine=request.args.get("mine") == "1")
 
 
 @bp.route("/roleplays/history")
@@ -125,13 +158,21 @@ def index():
 def history():
     ui = content_language()
     attempts = services.user_attempts(current_user.id)
-    rows = [{"attempt": a, "title": ScenarioDoc(a.version.spec).text("title", ui)} for a in attempts]
-    return render_template("roleplays/history.html", rows=rows, trend=services.score_trend(attempts),
-                           weakest=services.weakest_items(current_user.id, ui))
+    titles: dict[str, str] = {}
+    for a in attempts:
+        titles.setdefault(a.version.slug, ScenarioDoc(a.version.spec).text("title", ui))
+    scenario = request.args.get("scenario") or ""
+    if scenario not in titles:
+        scenario = ""  # an unknown or foreign slug shows every call
+    shown = [a for a in attempts if not scenario or a.version.slug == scenario]
+    rows = [{"attempt": a, "title": titles[a.version.slug]} for a in shown]
+    return render_template("roleplays/history.html", rows=rows, trend=services.score_trend(shown),
+                           weakest=services.weakest_items(current_user.id, ui), scenario=scenario,
+                           scenario_titles=sorted(titles.items(), key=lambda pair: pair[1]))
 
 
 @bp.route("/roleplays/<slug>")
-@allow(Role.LEARNER)
+@allow(Role.LEARNER, Role.TRAINER)
 def briefing(slug: str):
     scenario = services.get_scenario(slug)
     if scenario is None:
@@ -144,11 +185,18 @@ def briefing(slug: str):
     if not voice_ok:
         form.mode.data = "typed"
     return render_template("roleplays/briefing.html", scenario=scenario, version=version, doc=doc, ui=ui,
-                           voice_ok=voice_ok, form=form)
+                           voice_ok=voice_ok, form=form, practice=_practice_choice())
+
+
+def _practice_choice() -> str | None:
+    """Trainers practise: "always" (a trainer who is not a learner), "optional" (both), None (learners)."""
+    if not has_role(current_user, Role.TRAINER):
+        return None
+    return "optional" if has_role(current_user, Role.LEARNER) else "always"
 
 
 @bp.route("/roleplays/<slug>/start", methods=["POST"])
-@allow(Role.LEARNER)
+@allow(Role.LEARNER, Role.TRAINER)
 def start(slug: str):
     scenario = services.get_scenario(slug)
     if scenario is None:
@@ -158,8 +206,10 @@ def start(slug: str):
         flash(_("Choose voice or typed replies."), "error")
         return redirect(url_for("roleplays.briefing", slug=slug))
     wanted = form.mode.data
+    choice = _practice_choice()
+    practice = choice == "always" or (choice == "optional" and form.practice.data)
     try:
-        attempt = services.start_attempt(current_user.id, slug, wanted)
+        attempt = services.start_attempt(current_user.id, slug, wanted, practice=practice)
     except services.RoleplayError as exc:
         flash(_message(exc.code), "error")
         return redirect(url_for("roleplays.briefing", slug=slug))
@@ -170,17 +220,22 @@ def start(slug: str):
 
 
 @bp.route("/roleplays/attempts/<int:attempt_id>/call")
-@allow(Role.LEARNER)
+@allow(Role.LEARNER, Role.TRAINER)
 def call(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     services.expire_idle(attempt_id=attempt.id)
     doc = ScenarioDoc(attempt.version.spec)
+    ui = content_language()
     return render_template(
-        "roleplays/call.html", attempt=attempt, scenario_title=doc.text("title", content_language()),
+        "roleplays/call.html", attempt=attempt, scenario_title=doc.text("title", ui),
+        # The agent's customer record stays on screen for the whole call.
+        caller_name=doc.persona.get("name"), case_facts=doc.text("case_facts", ui),
+        case_facts_fallback=doc.is_fallback("case_facts", ui),
         state_url=url_for("roleplays.api_state", attempt_id=attempt.id),
         answer_url=url_for("roleplays.api_answer", attempt_id=attempt.id),
         turns_url=url_for("roleplays.api_turns", attempt_id=attempt.id),
         abandon_url=url_for("roleplays.api_abandon", attempt_id=attempt.id),
+        stream_url=url_for("roleplays.api_stream", attempt_id=attempt.id),
         report_url=url_for("roleplays.report", attempt_id=attempt.id),
         mode=attempt.mode, language=attempt.language, difficulty=attempt.difficulty)
 
@@ -222,6 +277,10 @@ def _state(attempt: Attempt) -> dict:
     if not over and attempt.node_id in doc.nodes:
         node = {"id": attempt.node_id, "line": doc.nodes[attempt.node_id].line if show_caption else None,
                 "audio_url": services.audio_url(version, attempt.node_id)}
+    elif not over and attempt.node_id in ENDINGS:
+        # The customer's last line (always shown: it has no recording), then the trainee's goodbye.
+        node = {"id": attempt.node_id, "line": services.last_line(doc, attempt.node_id.removeprefix("end:")),
+                "audio_url": None, "closing": True}
     else:
         node = {"id": None, "line": None, "audio_url": None}
     return {
@@ -234,9 +293,12 @@ def _state(attempt: Attempt) -> dict:
         "anger": attempt.anger,
         "node": node,
         "turns": [{"id": t.id, "node_id": t.node_id, "transcript": t.transcript, "score_fraction": t.score_fraction,
+                   "percent": services.reply_percent(t.score_fraction) if t.score_fraction is not None else None,
                    "status": t.status} for t in attempt.turns],
         "ended": over,
         "ending": attempt.ending,
+        # The customer's last words once the call reached an ending (shown as the call ends).
+        "last_line": doc.last_line(attempt.ending) if attempt.status == ENDED and attempt.ending else None,
         "report_url": url_for("roleplays.report", attempt_id=attempt.id),
         "rings_allowed": int(doc.rings_rule.get("rings", services.RINGS_ALLOWED)),
         # The server counts the rings (answer_call); the call screen shows the same count.
@@ -251,7 +313,7 @@ def _fresh(attempt_id: int) -> Attempt:
 
 
 @bp.route("/api/roleplays/attempts/<int:attempt_id>/state")
-@allow(Role.LEARNER)
+@allow(Role.LEARNER, Role.TRAINER)
 def api_state(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     services.expire_idle(attempt_id=attempt.id)
@@ -276,7 +338,7 @@ def api_state(attempt_id: int):
 
 
 @bp.route("/api/roleplays/attempts/<int:attempt_id>/answer", methods=["POST"])
-@allow(Role.LEARNER)
+@allow(Role.LEARNER, Role.TRAINER)
 def api_answer(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     # The ring is measured on the server; a "rings" the browser sends is not trusted.
@@ -285,7 +347,7 @@ def api_answer(attempt_id: int):
 
 
 @bp.route("/api/roleplays/attempts/<int:attempt_id>/turns", methods=["POST"])
-@allow(Role.LEARNER)
+@allow(Role.LEARNER, Role.TRAINER)
 def api_turns(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     try:
@@ -305,9 +367,10 @@ def api_turns(attempt_id: int):
     except services.RoleplayError as exc:
         return _refusal(exc)
     turn_id = turn.id
-    if turn.mode == "voice" and queue_enabled():
+    queue = grading_queue() if turn.mode == "voice" else None
+    if queue is not None:
         # Production mode: a queue worker recognises and grades it; the client polls state_url.
-        enqueue_grading(turn_id)
+        queue.enqueue(turn_id)
         return jsonify(status="queued", turn_id=turn_id,
                        state_url=url_for("roleplays.api_state", attempt_id=attempt_id, turn=turn_id)), 202
     try:
@@ -321,17 +384,71 @@ def api_turns(attempt_id: int):
     return jsonify(_turn_result(turn, attempt, _state(attempt)))
 
 
+@bp.route("/api/roleplays/attempts/<int:attempt_id>/stream", methods=["POST"])
+@allow(Role.LEARNER, Role.TRAINER)
+def api_stream(attempt_id: int):
+    """One chunk of a voice reply while it is spoken: ?seq=N (0 opens the reply), &final=1 ends it
+    (with &speech_ended_ms=), body raw 16 kHz mono PCM16 (audio/l16 or application/octet-stream).
+    The answer to a chunk: {"seq", "received_ms", "partial"} (partial words only where captions are
+    shown); to the final chunk: exactly what the turns endpoint answers for an uploaded recording."""
+    attempt = _own_attempt(attempt_id)
+    seq = request.args.get("seq", type=db_int)
+    final = request.args.get("final") == "1"
+    if seq is None or seq < 0:
+        return _error("bad_request", 400)
+    if request.mimetype not in ("audio/l16", "application/octet-stream") or \
+            request.mimetype_params.get("rate", "16000") != "16000" or \
+            request.mimetype_params.get("channels", "1") != "1":
+        return _error("chunk_format", 415)
+    if (request.content_length or 0) > streaming.settings()["STREAM_CHUNK_MAX_MS"] / 1000 * streaming.BYTES_PER_SECOND:
+        return _error("chunk_too_long", 413)
+    data = request.get_data(cache=False)
+    try:
+        chunk = streaming.accept_chunk(attempt, seq, data, final=final)
+        if not final:
+            return jsonify(seq=chunk.seq, received_ms=chunk.received_ms, duplicate=chunk.duplicate,
+                           partial=chunk.partial if attempt.difficulty == 1 else None)
+        turn, transcript = streaming.finish(chunk.turn.id, speech_ended_ms=request.args.get(
+            "speech_ended_ms", type=db_bigint))
+    except services.RoleplayError as exc:
+        return _refusal(exc)
+    if turn is None:
+        return _error("stream_ended", 409)
+    return _graded_answer(attempt_id, turn, transcript, streamed=True)
+
+
+def _graded_answer(attempt_id: int, turn: Turn, transcript=None, *, streamed: bool = False):
+    """Grade a saved voice reply here (embedded) or queue it (production), and answer as api_turns does.
+    ``streamed``: the final chunk just ended it; in production the worker holding its live recogniser
+    may grade it instead of a queued job."""
+    turn_id = turn.id
+    queue = grading_queue()
+    if queue is not None:
+        if not (streamed and streaming.live_owner_grades(turn_id)):
+            queue.enqueue(turn_id, reason="streamed")
+        return jsonify(status="queued", turn_id=turn_id,
+                       state_url=url_for("roleplays.api_state", attempt_id=attempt_id, turn=turn_id)), 202
+    try:
+        services.grade_turn(turn_id, recognized=transcript)
+    except services.GradingFailed:
+        return jsonify(status="pending", turn_id=turn_id,
+                       message=_("Your reply was saved, but it could not be graded right now. "
+                                 "It will be graded later; nothing you said is lost.")), 202
+    attempt = _fresh(attempt_id)
+    return jsonify(_turn_result(db.session.get(Turn, turn_id), attempt, _state(attempt)))
+
+
 def _turn_result(turn: Turn, attempt: Attempt, state: dict) -> dict:
     """A graded reply's feedback and the call's state after it."""
     view = services.turn_view(turn, content_language())
-    payload = {key: view[key] for key in ("id", "transcript", "score_fraction", "items", "judgements", "passed",
-                                          "tips", "habitual", "delivery", "mode", "status",
-                                          "no_speech")}
+    payload = {key: view[key] for key in ("id", "transcript", "score_fraction", "percent", "items", "judgements",
+                                          "passed", "tips", "habitual", "delivery", "mode", "status",
+                                          "no_speech", "closing", "skipped")}
     return {"turn": payload, "outcome": turn.outcome, "anger": attempt.anger, "state": state}
 
 
 @bp.route("/api/roleplays/attempts/<int:attempt_id>/abandon", methods=["POST"])
-@allow(Role.LEARNER)
+@allow(Role.LEARNER, Role.TRAINER)
 def api_abandon(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     services.abandon(attempt)

@@ -18,4 +18,17 @@
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
     });
   }
+  // The account menu (a <details>) closes on a click elsewhere or Escape, like any menu.
+  var accountMenu = document.getElementById("account-menu");
+  if (accountMenu) {
+    document.addEventListener("click", function (event) {
+      if (accountMenu.open && !accountMenu.contains(event.target)) { accountMenu.open = false; }
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && accountMenu.open) {
+        accountMenu.open = false;
+        accountMenu.querySelector("summary").focus();
+      }
+    });
+  }
 })();

@@ -29,14 +29,28 @@
     summary.appendChild(el("code", null, result.transition.next));
     summary.appendChild(document.createTextNode(" · " + label("anger") + " " + result.transition.anger_before + " → " + result.transition.anger_after));
     box.appendChild(summary);
+    // The score counts judgements: list them, and say how each item counted (item.status).
+    var judged = el("ul", "try-judgements");
+    Object.keys(result.judgements || {}).forEach(function (name) {
+      var j = result.judgements[name];
+      if (!j.applies) return;
+      var li = el("li");
+      li.appendChild(el("span", "badge " + (j.held ? "ok" : "bad"), j.held ? "✓" : "✗"));
+      li.appendChild(document.createTextNode(" " + j.label));
+      judged.appendChild(li);
+    });
+    box.appendChild(judged);
     var list = el("ul", "try-items");
     var items = result.items.slice();
     if (result.greeting) { items.push(result.greeting); }
     items.forEach(function (item) {
       var li = el("li", (item.matched ? "hit" : "miss") + " kind-" + item.kind);
       var good = item.points_awarded > 0 || (item.kind === "forbidden" && !item.matched);
-      li.appendChild(el("span", "badge " + (good ? "ok" : (item.matched ? "bad" : "")),
-        points(item.points_awarded) + "/" + points(item.points_possible)));
+      var statusClass = { met: "ok", avoided: "ok", said: "bad", missed: "bad" }[item.status] || "";
+      li.appendChild(item.status
+        ? el("span", "badge " + statusClass, label(item.status))
+        : el("span", "badge " + (good ? "ok" : (item.matched ? "bad" : "")),
+             points(item.points_awarded) + "/" + points(item.points_possible)));
       li.appendChild(document.createTextNode(" "));
       li.appendChild(el("code", null, item.item_id));
       if (item.evidence && item.evidence.length) {

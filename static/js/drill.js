@@ -1,8 +1,9 @@
 // The drill call screen (app/roleplays/templates/roleplays/call.html).
 //
 // Ringing → answer → the customer speaks (audio, optional caption) → the trainee replies by voice
-// (microphone → 16 kHz mono PCM16 WAV, sent after ~1 s of silence or when push-to-talk is released)
-// or by typing → feedback → the next customer line … until the call ends.
+// (microphone → 16 kHz mono PCM16, streamed to the server in 240 ms chunks while the trainee speaks, so
+// recognition keeps up; the reply ends after ~1 s of silence or when push-to-talk is released; if the
+// stream breaks the whole recording is sent as a WAV instead) or by typing → feedback → the next customer line … until the call ends.
 // The server owns the call: every step comes from the JSON API and a reload resumes from state_url.
 // All text shown here comes from the server-rendered #drill-i18n element (no UI strings in this file).
 (function () {
@@ -35,6 +36,7 @@
     replay: byId("drill-replay"), feedback: byId("drill-feedback"),
     voice: byId("drill-voice"), voiceState: byId("drill-voice-state"), resume: byId("drill-resume"),
     levelBar: byId("drill-level-bar"), talk: byId("drill-talk"),
+    partial: byId("drill-partial"), partialText: byId("drill-partial-text"),
     typed: byId("drill-typed"), micFailed: byId("drill-mic-failed"), text: byId("drill-text"), send: byId("drill-send"),
     log: byId("drill-log"), actions: byId("drill-actions"), hangup: byId("drill-hangup"),
     pending: byId("drill-pending"), pendingMessage: byId("drill-pending-message"), pendingReport: byId("drill-pending-report"),
@@ -215,7 +217,10 @@
     span.textContent = text;
     return span;
   }
-  function percent(fraction) { return Math.round(fraction * 100); }
+  // A reply's percentage: the server's figure (turn.percent), the same the report shows.
+  function turnPercent(turn) {
+    return typeof turn.percent === "number" ? turn.percent : Math.floor(turn.score_fraction * 100 + 0.5);
+  }
   function scoreClass(fraction) { return fraction >= 0.7 ? "ok" : fraction >= 0.4 ? "warn" : "bad"; }
 
   function logAgentTurn(turn, typed) {
@@ -224,7 +229,7 @@
     if (turn.status && turn.status !== "graded") {
       extra.push(badge(t("pending_turn"), "warn"));
     } else if (typeof turn.score_fraction === "number") {
-      extra.push(badge(percent(turn.score_fraction) + "%", scoreClass(turn.score_fraction)));
+      extra.push(badge(turnPercent(turn) + "%", scoreClass(turn.score_fraction)));
     }
     logEntry("agent", t("you"), turn.transcript || "…", extra).setAttribute("data-turn-id", String(turn.id));
   }
@@ -232,7 +237,8 @@
   var currentNodeId = null;
   function showLine(node) {
     el.customer.setAttribute("data-node-id", node.id || "");
-    var caption = state && state.show_caption && node.line;
+    // The customer's last line (node.closing) has no recording: it is always shown.
+    var caption = node.line && (node.closing || (state && state.show_caption)) ? node.line : "";
     el.line.textContent = caption ? node.line : "";
     show(el.line, !!caption);
     show(el.noCaption, !caption);
@@ -290,6 +296,8 @@
     } else {
       if (!keepStatus) setStatus(t("your_turn_typed"));
     }
+    // After the customer's last line: the closing turn (thanks and goodbye).
+    if (!keepStatus && state && state.node && state.node.closing) setStatus(t("your_turn_closing"));
   }
 
   // ---- rendering the whole state ------------------------------------------------------------
@@ -361,10 +369,19 @@
         || "ending_other";
     el.ending.textContent = t(key);
     el.ended.setAttribute("data-ending", final.status === "abandoned" ? "abandoned" : (final.ending || ""));
+    logLastLine(final);
     if (final.report_url) el.report.href = final.report_url;
     show(el.ended, true);
     setStatus(t(key));
     el.ending.focus();
+  }
+
+  // The customer's last words when the call ended without a closing turn (it was logged already
+  // when the trainee had one: the closing node carries the same line).
+  function logLastLine(final) {
+    if (!final.last_line || currentNodeId === "end:" + final.ending || el.log.children.length === 0) return;
+    currentNodeId = "end:" + final.ending;
+    logEntry("customer", t("customer"), final.last_line);
   }
 
   function showPending(message) {
@@ -468,7 +485,7 @@
     box.textContent = "";
     var title = document.createElement("h2");
     var fraction = typeof turn.score_fraction === "number" ? turn.score_fraction : 0;
-    title.textContent = t("turn_score", { n: percent(fraction) });
+    title.textContent = t("turn_score", { n: turnPercent({ percent: turn.percent, score_fraction: fraction }) });
     title.className = "drill-score " + scoreClass(fraction);
     box.appendChild(title);
     if (data.outcome) {
@@ -521,6 +538,7 @@
   // ---- sending a reply and reading the answer --------------------------------------------------
   function handleTurnResult(result, typed, resend) {
     var data = result.data || {};
+    showPartial("");
     if (resend && (result.status === 401 || (result.status === 400 && data.reason === "csrf"))) {
       sessionLost(resend);
       return;
@@ -669,6 +687,8 @@
   var TAIL_FRAMES = 10;          // keep 300 ms of the closing silence
   var MAX_FRAMES = 2000;         // 60 s at most
   var MIN_MANUAL_FRAMES = 10;    // push-to-talk shorter than 300 ms is a slip
+  var CHUNK_FRAMES = 8;          // streamed in 240 ms chunks while the trainee speaks
+  var HOLD_FRAMES = END_FRAMES - TAIL_FRAMES;  // the closing silence end-of-speech trims is never streamed
 
   var mic = null;
   var listen = { active: false };
@@ -805,6 +825,7 @@
     if (!listen.active) return;
     if (listen.recording) {
       listen.chunks.push(pcm);
+      streamPump();
       if (speech && !root.hasAttribute("data-heard")) root.setAttribute("data-heard", "");
       listen.silent = speech ? 0 : listen.silent + 1;
       if (!listen.manual && listen.silent >= END_FRAMES) finishUtterance("silence");
@@ -843,6 +864,9 @@
     listen.manual = manual;
     listen.chunks = listen.preroll.slice();
     listen.silent = 0;
+    listen.stream = cfg.streamUrl ? { nextSeq: 0, sentFrames: 0, queue: [], busy: false, failed: false,
+                                      onFailed: null, onFinal: null } : null;
+    showPartial("");
     root.setAttribute("data-recording", "");
     root.removeAttribute("data-heard");
     setVoiceState(t(manual ? "holding" : "hearing"));
@@ -852,6 +876,8 @@
     var endedAt = Date.now();
     var chunks = listen.chunks;
     var manual = listen.manual;
+    var stream = listen.stream;
+    listen.stream = null;
     stopListening();
     root.removeAttribute("data-recording");
     if (reason === "silence") chunks = chunks.slice(0, Math.max(1, chunks.length - (END_FRAMES - TAIL_FRAMES)));
@@ -861,7 +887,75 @@
       setVoiceState(t("too_short"));
       return;
     }
-    sendAudio(wavBlob(chunks), endedAt);
+    var blob = wavBlob(chunks);
+    if (!stream || stream.failed || stream.nextSeq === 0) {  // nothing streamed yet: one upload is as quick
+      sendAudio(blob, endedAt);
+      return;
+    }
+    finishStream(stream, chunks, blob, endedAt);
+  }
+
+  // ---- streaming the reply while it is spoken ------------------------------------------------
+  // Chunks go out one at a time, in order (?seq=N); the server appends each to the saved recording
+  // and feeds it to the reply's recogniser, answering with the words heard so far. The last chunk
+  // (&final=1) is answered like an uploaded recording. If any chunk fails, the whole recording (kept
+  // here) is sent as a WAV instead: nothing the trainee said is lost.
+  var STREAM_FALLBACK = { stream_ended: 1, out_of_order: 1, chunk_format: 1, chunk_too_long: 1, too_many_chunks: 1 };
+
+  function pcmBody(frames) {
+    var out = new Int16Array(frames.length * FRAME);
+    frames.forEach(function (frame, i) { out.set(frame, i * FRAME); });
+    return out.buffer;
+  }
+  function streamPump() {
+    var stream = listen.stream;
+    if (!stream || stream.failed) return;
+    while (listen.chunks.length - stream.sentFrames >= CHUNK_FRAMES + HOLD_FRAMES) {
+      streamEnqueue(stream, listen.chunks.slice(stream.sentFrames, stream.sentFrames + CHUNK_FRAMES), false);
+      stream.sentFrames += CHUNK_FRAMES;
+    }
+  }
+  function streamEnqueue(stream, frames, final, endedAt) {
+    stream.queue.push({ seq: stream.nextSeq++, body: pcmBody(frames), final: final, endedAt: endedAt });
+    streamNext(stream);
+  }
+  function streamNext(stream) {
+    if (stream.busy || stream.failed || !stream.queue.length) return;
+    var item = stream.queue.shift();
+    stream.busy = true;
+    var url = cfg.streamUrl + "?seq=" + item.seq + (item.final ? "&final=1&speech_ended_ms=" + item.endedAt : "");
+    api(url, { method: "POST", headers: { "Content-Type": "audio/l16; rate=16000; channels=1", "Accept": "application/json" },
+               body: item.body }).then(function (result) {
+      stream.busy = false;
+      if (item.final) { stream.onFinal(result); return; }
+      if (result.status === 200 && result.data) {
+        if (!stream.onFinal) showPartial(result.data.partial);
+        streamNext(stream);
+        return;
+      }
+      stream.failed = true;
+      stream.queue = [];
+      if (stream.onFailed) stream.onFailed();
+    });
+  }
+  function finishStream(stream, chunks, blob, endedAt) {
+    setPhase("sending");
+    setStatus(t("recognising"));
+    setVoiceState(t("recognising"));
+    var fallback = function () { sendAudio(blob, endedAt); };
+    stream.onFailed = fallback;
+    stream.onFinal = function (result) {
+      var data = result.data || {};
+      if (result.status === 0 || result.status >= 500 || STREAM_FALLBACK[data.error]) { fallback(); return; }
+      handleTurnResult(result, false, fallback);
+    };
+    var rest = chunks.slice(Math.min(stream.sentFrames, chunks.length));
+    streamEnqueue(stream, rest, true, endedAt);
+  }
+  function showPartial(text) {
+    var visible = !!(text && state && state.show_caption);
+    el.partialText.textContent = visible ? text : "";
+    show(el.partial, visible);
   }
 
   function wavBlob(chunks) {

@@ -8,10 +8,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.authoring.starters import STARTER_SCENARIO
 from app.extensions import db
 from app.roleplays import services as roleplays
 from app.roleplays.models import Scenario
+from tests.app.authoring.starter_text import starter_scenario
 from tests.browser.conftest import log_in, media_duration
 from tests.conftest import TEST_PASSWORD
 
@@ -26,7 +26,7 @@ def test_trainer_authors_previews_tries_and_publishes(app, live_server, page, ma
     page.click("#import-scenario")
 
     # The YAML view: the starter text, under our own slug.
-    page.fill("#f-text", STARTER_SCENARIO.replace("slug: new-scenario", f"slug: {SLUG}"))
+    page.fill("#f-text", starter_scenario(SLUG))  # the starter, its example text replaced (refused at publish)
     page.click("#save")
     page.wait_for_url(re.compile(rf"/authoring/scenarios/{SLUG}$"))
     expect(page.locator(".flash-success")).to_be_visible()
@@ -80,11 +80,16 @@ def test_form_errors_show_next_to_their_field_on_a_phone(app, live_server, phone
     make_user("author2", "trainer")
     log_in(page, live_server, "author2", TEST_PASSWORD)
     page.goto(f"{live_server}/authoring/scenarios/new")
+    # The starter's example text is a placeholder, not a value: write a title and the case facts.
+    expect(page.locator("#f-case_facts_zh")).to_have_value("")
     page.fill("#f-slug", SLUG + "-2")
+    page.fill("#f-title_zh", "包裹迟到")
+    page.fill("#f-case_facts_zh", "李女士的包裹晚到三天。")
     page.fill("#f-n1-stay", "nowhere")
     page.click("#save")
     expect(page.locator("#error-summary")).to_be_visible()
-    expect(page.locator("#e-n1-stay")).to_contain_text('unknown node "nowhere"')
+    # in the page's language (Chinese by default)
+    expect(page.locator("#e-n1-stay")).to_contain_text("“nowhere”不是本情景中的步骤")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     with app.app_context():
         assert db.session.scalar(select(Scenario).where(Scenario.slug == SLUG + "-2")) is None

@@ -51,6 +51,7 @@ def test_trainee_certified_and_hr_downloads_pdf_and_csv(page, live_server, ko_co
     page.click("#main-nav >> text=我的认证")
     assert page.locator("#current-level").inner_text() == "座席"
     assert page.locator("text=验证页面").count() == 1
+    page.click("#account-menu summary")  # log out is in the account menu
     page.click("#logout")
 
     # HR: the roster shows the person at the new level.

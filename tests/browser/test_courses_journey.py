@@ -63,9 +63,9 @@ def test_dashboard_on_a_phone(phone_page, live_server, content, make_user, app):
     phone_page.click(".menu-toggle")
     phone_page.click("#main-nav >> text=我的学习")
     assert phone_page.locator("h1").inner_text() == "我的学习"
-    assert phone_page.locator("#resume-lesson").inner_text() == "坐席岗位与职责"
-    assert "呼叫中心与坐席岗位" in phone_page.locator("#in-progress").inner_text()
-    assert "目前没有分配给你的学习任务" in phone_page.locator("#assigned").inner_text()
+    assert phone_page.locator("#resume-lesson").inner_text() == "座席岗位与职责"
+    assert "呼叫中心与座席岗位" in phone_page.locator("#in-progress").inner_text()
+    assert "目前没有分配给您的学习任务" in phone_page.locator("#assigned").inner_text()
     overflow = phone_page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     phone_page.goto(f"{live_server}/courses")
@@ -73,6 +73,6 @@ def test_dashboard_on_a_phone(phone_page, live_server, content, make_user, app):
     assert overflow <= 0
     phone_page.go_back()
     phone_page.click("#resume-lesson")
-    assert phone_page.locator("article.lesson-body h1").inner_text() == "坐席岗位与职责"
+    assert phone_page.locator("article.lesson-body h1").inner_text() == "座席岗位与职责"
     overflow = phone_page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0

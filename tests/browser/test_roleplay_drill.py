@@ -17,8 +17,11 @@ from tests.conftest import TEST_PASSWORD
 ZH_SLUG = "broadband-outage-refund"
 KO_SLUG = "ko-thanks-for-waiting"
 POOR_SHARE = 0.40  # below this share of a node's points a reply escalates the call (default threshold)
-# Says what every node of the Korean scenario asks for, so three good replies resolve the call.
-KO_SPEECH = "안녕하세요 기다려 주셔서 감사합니다 죄송합니다 확인하겠습니다"
+# The fake microphone says the same words to every moment of the Korean scenario. A reply that
+# already answers the next moment makes the customer skip it, so these words answer the opening
+# only (the greeting): the order and the thanks moments keep the temperature (nothing forbidden is
+# said), and the call resolves after three replies.
+KO_SPEECH = "안녕하세요"
 # Whichever the call is doing once the page has applied the server's state after answering.
 IN_CALL = "#drill[data-phase=customer], #drill[data-phase=reply]"
 # Upper bounds for a reply's round trip (the customer's line plays first; recognition loads the model):
@@ -119,6 +122,9 @@ def mic_page(playwright_instance, fake_mic_wav):
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
     context.add_init_script(_TRACK_SPEECH_ENDS)
     page = context.new_page()
+    # These tests cover the whole-recording upload (and a reload that drops a reply still being spoken):
+    # the stream is refused, so drill.js sends each reply as one WAV. Streaming: test_drill_streaming.py.
+    page.route("**/stream?*", lambda route: route.abort("connectionrefused"))
     # Recognition runs the real Korean model (loaded on first use): allow it time.
     page.set_default_timeout(VOICE_WAIT_MS)
     yield page
@@ -193,7 +199,7 @@ def test_a_voice_call_with_the_fake_microphone_is_recognised_graded_and_resolved
     assert page.locator("#drill-line").inner_text() == "여보세요? 한참 기다렸어요."  # difficulty 1: captions on
     expect(agent_entries(page)).to_have_count(1, timeout=VOICE_WAIT_MS)
     transcript = agent_entries(page).first.locator(".drill-log-text").inner_text()
-    assert "안녕하세요" in transcript and "감사합니다" in transcript, transcript
+    assert "안녕하세요" in transcript, transcript
     feedback = page.locator("#drill-feedback")
     expect(feedback.locator("li.ok[data-item-id=hello]")).to_be_visible()
     first_feedback = feedback.locator("h2").inner_text()
@@ -213,8 +219,9 @@ def test_a_voice_call_with_the_fake_microphone_is_recognised_graded_and_resolved
     talk.hover()
     hold_to_talk(page, page.mouse.down, page.mouse.up)
     expect(agent_entries(page)).to_have_count(2, timeout=VOICE_WAIT_MS)
-    assert "죄송합니다" in agent_entries(page).nth(1).inner_text()
-    expect(feedback.locator("li.ok[data-item-id=sorry]")).to_be_visible()
+    assert "안녕하세요" in agent_entries(page).nth(1).inner_text()
+    expect(feedback.locator("li.bad[data-item-id=sorry]")).to_be_visible()  # the apology was missed
+    assert page.get_attribute("#drill-customer", "data-node-id") == "thanks"
 
     # Reply 3: push-to-talk by holding the space bar.
     page.wait_for_selector(IN_CALL)
@@ -240,7 +247,7 @@ def test_a_voice_call_with_the_fake_microphone_is_recognised_graded_and_resolved
         assert first_anger == turns[0].anger_after, heard
         assert all(t.score_fraction >= POOR_SHARE for t in turns), heard
         for turn in turns:
-            assert turn.speech_ended_ms and turn.metrics["duration_s"] > 2
+            assert turn.speech_ended_ms and turn.metrics["duration_s"] > 1  # the greeting is about a second
             assert (Path(app.config["RECORDINGS_DIR"]) / turn.recording_path).read_bytes()[:4] == b"RIFF"
         attempt = db.session.scalar(select(Attempt))
         assert attempt.status == "ended" and attempt.ending == "resolved" and attempt.mode == "voice"

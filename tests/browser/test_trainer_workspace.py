@@ -9,11 +9,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.authoring.starters import STARTER_SCENARIO
 from app.extensions import db
 from app.reviews.models import ItemOverride
 from app.roleplays.models import Attempt
 from app.roleplays.scenario import ScenarioDoc
+from tests.app.authoring.starter_text import starter_scenario
 from tests.browser.conftest import log_in, media_duration
 from tests.browser.drill_helpers import good_reply, play_typed_call, scenario_doc
 from tests.conftest import TEST_PASSWORD
@@ -41,8 +41,7 @@ def test_author_publish_assign_run_review_and_learner_sees_comment(browser, live
         expect(coach.locator("#main-nav a[href='/reviews']")).to_be_visible()
         coach.click("#main-nav a[href^='/authoring']")
         coach.click("#import-scenario")
-        coach.fill("#f-text", STARTER_SCENARIO.replace("slug: new-scenario", f"slug: {SLUG}")
-                   .replace("zh-CN: 新的情景", f"zh-CN: {TITLE}"))
+        coach.fill("#f-text", starter_scenario(SLUG).replace("zh-CN: 包裹迟到", f"zh-CN: {TITLE}"))
         coach.click("#save")
         coach.wait_for_url(re.compile(rf"/authoring/scenarios/{SLUG}$"))
         expect(coach.locator(".status-draft")).to_be_visible()

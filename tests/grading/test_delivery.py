@@ -90,3 +90,20 @@ def test_more_than_two_fillers_lose_the_share():
     assert "语气词 3 个（嗯、呃、那个）" in failed.evidence[0]["zh-CN"]
     english = judge(turn(), transcript="um, uh, like, whatever", language="en-US")["fillers"]
     assert not english.matched
+
+
+def test_rate_from_what_was_said_is_judged_in_characters_per_minute():
+    base = {**BASE, "speaking_rate": 200.0, "speaking_rate_unit": "chars/min"}
+    ok = judge(turn(speaking_rate=240.0, speaking_rate_unit="chars/min"), baseline=base)["speech_rate"]
+    fast = judge(turn(speaking_rate=241.0, speaking_rate_unit="chars/min"), baseline=base)["speech_rate"]
+    assert ok.matched and not fast.matched
+    assert "241 字/分钟" in fast.evidence[0]["zh-CN"] and "241 chars/min" in fast.evidence[0]["en"]
+    words = judge(turn(speaking_rate=150.0, speaking_rate_unit="words/min"),
+                  baseline={**BASE, "speaking_rate": 140.0, "speaking_rate_unit": "words/min"})["speech_rate"]
+    assert words.matched and "150 words/min" in words.evidence[0]["en"] and "词/分钟" in words.evidence[0]["zh-CN"]
+
+
+def test_rates_measured_differently_are_not_compared():
+    # The first turn had no recognised words: both fall back to the energy estimate (syllables/s).
+    result = judge(turn(speech_rate_sps=6.0, speaking_rate=100.0, speaking_rate_unit="chars/min"))["speech_rate"]
+    assert not result.matched and "6.00 syll/s" in result.evidence[0]["en"]

@@ -86,7 +86,7 @@ def test_demo_load_is_idempotent(app):
         with app.app_context():
             after = [(u.username, u.password_hash) for u in db.session.scalars(db.select(User).order_by(User.id))]
         assert before == after
-        assert {u for u, _ in after} == {"newhire", "trainee", "trainer", "hr", "admin"}
+        assert {u for u, _ in after} == {"newhire", "trainee", "trainer", "hr", "admin", "agent"}
     finally:
         app.config["DEMO_MODE"] = False
 

@@ -1,6 +1,8 @@
 import time
 
-from app.accounts.models import User, utcnow
+from app.accounts.models import User
+
+from app.core.clock import utcnow
 from app.extensions import db
 from tests.conftest import TEST_PASSWORD, csrf_token, login_as
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.accounts.models import utcnow
+from app.core.clock import utcnow
 from app.assignments import services
 from app.assignments.models import Assignment
 from app.core import events
@@ -58,7 +58,8 @@ def test_trainer_assigns_through_the_form(app, client, content, make_user):
     token = csrf_token(client, "/assignments/new")
     response = client.post("/assignments/new", data={
         "csrf_token": token, "work": f"drill:{ZH_SLUG}", "due_date": SOON.isoformat(), "cohort": "2025-A",
-        "learners": [str(solo.id)], "require_voice": "y", "note": "先练这一通"})
+        "learners": [str(solo.id)], "require_voice": "y", "note": "先练这一通",
+        "confirm_no_voice": "y"})  # zh-CN has no speech model here: confirmed (tests/app/assignments/test_voice_warning.py)
     assert response.status_code == 302
     with app.app_context():
         row = db.session.scalar(select(Assignment))

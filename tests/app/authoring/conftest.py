@@ -9,14 +9,15 @@ from sqlalchemy import select
 from app.authoring.models import Draft
 from app.authoring.starters import STARTER_BANK, STARTER_SCENARIO
 from app.extensions import db
+from tests.app.authoring.starter_text import BANK_TEXT, SCENARIO_TEXT, real_text as _real_text
 from tests.conftest import csrf_token, login_as
 
 SLUG = "parcel-late"
 
 
 def scenario_yaml(slug: str = SLUG, **replace: str) -> str:
-    """The starter scenario under another slug, with text replacements {old: new}."""
-    text = STARTER_SCENARIO.replace("slug: new-scenario", f"slug: {slug}")
+    """The starter scenario under another slug, its example text replaced, with text replacements {old: new}."""
+    text = _real_text(STARTER_SCENARIO, SCENARIO_TEXT).replace("slug: new-scenario", f"slug: {slug}")
     for old, new in replace.items():
         assert text.count(old) == 1, old
         text = text.replace(old, new)
@@ -24,7 +25,7 @@ def scenario_yaml(slug: str = SLUG, **replace: str) -> str:
 
 
 def bank_yaml(slug: str = "bank-basics") -> str:
-    return STARTER_BANK.replace("slug: new-question-bank", f"slug: {slug}")
+    return _real_text(STARTER_BANK, BANK_TEXT).replace("slug: new-question-bank", f"slug: {slug}")
 
 
 class Author:

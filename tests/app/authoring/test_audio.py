@@ -62,7 +62,7 @@ def mute_complaints(monkeypatch):
 
 def test_a_line_that_cannot_be_synthesized_is_an_error_on_that_line(app, author, content, mute_complaints):
     fields = author.form_fields("/authoring/scenarios/new")
-    fields["slug"] = SLUG
+    fields.update(slug=SLUG, title_zh="包裹迟到", case_facts_zh="李女士的包裹晚到三天。")  # examples are placeholders
     assert fields["n2-id"] == "angry"
     response = author.post("/authoring/scenarios/new", fields)
     assert response.status_code == 422

@@ -22,7 +22,7 @@ def _exam(app, slug=BANK):
 
 def test_create_a_bank_with_every_question_type_through_the_form(app, author, content):
     fields = author.form_fields("/authoring/banks/new")
-    fields["slug"] = BANK
+    fields.update(slug=BANK, title_zh="基础题库")  # the example title is a placeholder
     for kind in ("multiple", "ordering", "phrase_rewrite", "listen_type"):
         page = author.post("/authoring/banks/new", {**fields, "new_type": kind, "action": "add-question"})
         assert page.status_code == 200
@@ -61,7 +61,7 @@ def test_bank_errors_are_shown_on_their_fields_and_nothing_is_saved(app, author,
     html = response.get_data(as_text=True)
     for field in ("q0-options", "q1-prompt_zh", "time_limit_minutes"):
         assert f'id="e-{field}"' in html, field
-    assert "expected exactly one for type single" in html
+    assert "a single-choice question has exactly one" in html
     assert draft_row(app, BANK, "bank") is None
 
 

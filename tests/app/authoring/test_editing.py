@@ -32,7 +32,7 @@ def test_form_edit_saves_a_changed_field_and_keeps_what_the_form_does_not_show(a
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/authoring/scenarios/{SLUG}")
     spec = draft_row(app, SLUG).spec
     assert spec["persona"]["name"] == "赵先生" and spec["persona"]["gender"] == "male"
-    assert spec["title"] == {"zh-CN": "新的情景"}
+    assert spec["title"] == {"zh-CN": "包裹迟到"}
     assert spec["anger_step"] == {"deescalate": -20, "stay": 0, "escalate": 25}
     assert spec["nodes"]["supervisor"]["rubric"][0]["elements"] == [["主管", "经理", "负责人"], ["转接", "转给", "接通"]]
 
@@ -48,7 +48,7 @@ def test_invalid_form_edit_is_refused_with_field_errors_and_nothing_saved(app, a
     html = response.get_data(as_text=True)
     for field in ("n0-line", "n2-r0-points", "pass_mark"):
         assert f'id="e-{field}"' in html, field
-    assert "nodes.opening.line: text is empty" in html
+    assert "nodes.opening.line: The text is empty." in html
     # what was typed is still in the form
     assert 'value="nowhere"' in html and 'value="lots"' in html
     assert _snapshot(app) == before and _draft_count(app) == drafts
@@ -58,14 +58,14 @@ def test_invalid_form_edit_is_refused_with_field_errors_and_nothing_saved(app, a
     html = response.get_data(as_text=True)
     for field in ("n1-stay", "n0-r1-use"):
         assert f'id="e-{field}"' in html, field
-    assert 'unknown node &#34;nowhere&#34;' in html
-    assert 'unknown library entry &#34;no_such_intent&#34;' in html
+    assert "“nowhere” is not a step of this scenario" in html
+    assert "Unknown library entry “no_such_intent”" in html
     assert _snapshot(app) == before and _draft_count(app) == drafts
 
 
 def test_graph_errors_are_refused_for_a_new_scenario_and_nothing_is_created(app, author, content):
     fields = author.form_fields("/authoring/scenarios/new")
-    fields["slug"] = "too-small"
+    fields.update(slug="too-small", title_zh="太小的情景", case_facts_zh="只有三个节点。")  # examples are placeholders
     for name in [name for name in fields if name.startswith("n3-")]:
         del fields[name]  # drop the supervisor node: three nodes, end:transferred unreachable
     fields["n0-stay"] = "plan"
@@ -74,8 +74,8 @@ def test_graph_errors_are_refused_for_a_new_scenario_and_nothing_is_created(app,
     response = author.post("/authoring/scenarios/new", fields)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "only 3 node(s) (expected at least 4)" in html
-    assert "end:transferred is never reached" in html
+    assert "Only 3 steps; a scenario needs at least 4." in html
+    assert "The ending end:transferred is never reached" in html
     assert _draft_count(app) == 0
     with app.app_context():
         assert db.session.scalar(select(Scenario).where(Scenario.slug == "too-small")) is None
@@ -140,14 +140,14 @@ def test_yaml_view_errors_carry_line_numbers_and_nothing_is_saved(app, author, c
     response = author.post(f"/authoring/scenarios/{SLUG}/yaml", {"text": yaml_text})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert f'data-line="{anger_line}"' in html and "nodes.plan.anger: Input should be less than or equal to 100" in html
+    assert f'data-line="{anger_line}"' in html and "nodes.plan.anger: The value must be at most 100 (got 350)." in html
     # the reference check runs once the shape is right
     response = author.post(f"/authoring/scenarios/{SLUG}/yaml", {"text": yaml_text.replace("anger: 350", "anger: 35")})
     html = response.get_data(as_text=True)
-    assert f'data-line="{use_line}"' in html and "unknown library entry &#34;next_steps&#34;" in html
+    assert f'data-line="{use_line}"' in html and "Unknown library entry “next_steps”" in html
     # syntax errors too
     response = author.post(f"/authoring/scenarios/{SLUG}/yaml", {"text": "slug: parcel-late\nnodes: [\n"})
-    assert response.status_code == 422 and "YAML syntax error" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "The YAML cannot be read at line 3" in response.get_data(as_text=True)
     # a changed slug is refused: slugs are permanent
     response = author.post(f"/authoring/scenarios/{SLUG}/yaml", {"text": scenario_yaml("renamed")})
     assert response.status_code == 422 and "does not match the file name" in response.get_data(as_text=True)

@@ -61,11 +61,15 @@ class EvidenceStore:
         attempt_id = attempt_id or 1000 + len(self.of(user_id)["exams"])
         self.of(user_id)["exams"][slug] = rules.ExamResult(attempt_id, score, True, at)
 
-    def roleplays(self, user_id, count, difficulty, score, at, mode="voice"):
+    def roleplays(self, user_id, count, difficulty, score, at, mode="voice", language="zh-CN"):
         items = self.of(user_id)["roleplays"]
+        ids = []
         for _ in range(count):
             attempt_id = 2000 + len(items)
-            items.append(rules.RoleplayResult(attempt_id, "double-billing", difficulty, score, True, at, mode))
+            items.append(rules.RoleplayResult(attempt_id, "double-billing", difficulty, score, True, at, mode,
+                                              language))
+            ids.append(attempt_id)
+        return ids
 
     def listen(self, user_id, cpm, accuracy, at):
         items = self.of(user_id)["listen"]
@@ -100,9 +104,10 @@ def evidence(monkeypatch) -> EvidenceStore:
                         lambda uid, slugs: {s: r for s, r in store.of(uid)["exams"].items() if s in set(slugs)})
     monkeypatch.setattr(services, "listen_type_evidence", lambda uid: list(store.of(uid)["listen"]))
     monkeypatch.setattr(services, "roleplay_evidence",
-                        lambda uid, *, min_difficulty, since: [r for r in store.of(uid)["roleplays"]
-                                                               if r.difficulty >= min_difficulty
-                                                               and r.finished_at >= since])
+                        lambda uid, *, min_difficulty, since, typed=False: [
+                            r for r in store.of(uid)["roleplays"]
+                            if r.difficulty >= min_difficulty and r.finished_at >= since
+                            and (typed or r.mode == "voice")])
     return store
 
 

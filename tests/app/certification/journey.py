@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.accounts.models import utcnow
+from app.core.clock import utcnow
+from app.demo.agent import perfect_answer
 from app.extensions import db
 from tests.app.roleplays.conftest import KO_GOOD_CALL, KO_SLUG
 
@@ -19,28 +20,11 @@ AGENT_COURSES = ["call-centre-basics", "call-handling", "emotion-management", "s
 
 
 def perfect_response(entry: dict):
-    kind = entry["type"]
-    if kind == "single":
-        return next(o["id"] for o in entry["options"] if o.get("correct"))
-    if kind == "multiple":
-        return [o["id"] for o in entry["options"] if o.get("correct")]
-    if kind == "true_false":
-        return entry["answer"]
-    if kind == "ordering":
-        return [item["id"] for item in entry["items"]]
-    if kind == "listen_type":
-        return entry["text"]
-    if kind == "phrase_rewrite":
-        parts = []
-        for item in entry["rubric"]:
-            if item["kind"] == "forbidden":
-                continue
-            if item.get("phrases"):
-                parts.append(item["phrases"][0])
-            elif item.get("elements"):
-                parts.append("".join(group[0] for group in item["elements"]))
-        return "，".join(parts) + "。"
-    raise ValueError(kind)
+    """The full-marks answer to a drawn question (the demo's certified agent answers the same way)."""
+    answer = perfect_answer(entry)
+    if answer is None:
+        raise ValueError(entry["type"])
+    return answer
 
 
 def pass_exam(user_id: int, slug: str):

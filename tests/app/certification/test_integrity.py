@@ -9,7 +9,9 @@ import subprocess
 import pytest
 from sqlalchemy import select, text
 
-from app.accounts.models import User, utcnow
+from app.accounts.models import User
+
+from app.core.clock import utcnow
 from app.certification import pdf as pdf_module
 from app.certification import services
 from app.certification.models import ACTIVE, PENDING, AuditEntry, Certificate, SignOff

@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select, update
 
-from app.accounts.models import User, utcnow
+from app.accounts.models import User
+
+from app.core.clock import utcnow
 from app.certification import services
 from app.certification.models import (ACTIVE, EXPIRED, PENDING, REJECTED, REVOKED, SUSPENDED, AuditEntry,
                                       AuditLogIsAppendOnly, RequirementVersion)
@@ -34,7 +36,7 @@ def test_evidence_signal_issues_the_agent_certificate_automatically(app, make_us
         events.exam_attempt_graded.send(learner.id, attempt_id=1, exam_slug="cert-agent", passed=True, score=80)
         [certificate] = _certificates(learner.id)
         assert certificate.level == "agent" and certificate.status == ACTIVE
-        assert certificate.requirement_version == 1
+        assert certificate.requirement_version == 2
         assert certificate.expires_at == months_later(certificate.issued_at, 12)
         assert len(certificate.code) >= 20
         # The evidence it rests on: every requirement met, with the exact attempts.
@@ -137,17 +139,17 @@ def test_expiry_drops_back_to_the_highest_level_still_held_and_recertification(a
     evidence.agent(learner.id, t0 - days(2))
     evidence.senior(learner.id, t0 - days(1))
     with app.app_context():
-        install_spec()  # v1: 12 months
+        install_spec()  # v2 (the shipped file): 12 months
         assert [c.level for c in services.reevaluate(learner.id, t0)] == ["agent", "senior"]
         db.session.commit()
-        # v2 shortens the validity to 3 months; the expert level is earned under it a month later.
-        install_spec(spec_dict(version=2, expiry_months=3))
+        # v3 shortens the validity to 3 months; the expert level is earned under it a month later.
+        install_spec(spec_dict(version=3, expiry_months=3))
         t1 = months_later(t0, 1)
         evidence.expert(learner.id, t1 - days(1))
         services.give_signoff(_user(app, trainer.id), _user(app, learner.id), now=t1 - days(1))
         [expert] = services.reevaluate(learner.id, t1)
         db.session.commit()
-        assert expert.level == "expert" and expert.requirement_version == 2
+        assert expert.level == "expert" and expert.requirement_version == 3
         assert expert.expires_at == months_later(t1, 3)
         assert services.standing(_user(app, learner.id), t1).current_level == "expert"
 
@@ -161,7 +163,7 @@ def test_expiry_drops_back_to_the_highest_level_still_held_and_recertification(a
         assert expert.status == EXPIRED
         assert ("expired", "expert", None) in _actions(learner.id)
         senior = next(c for c in _certificates(learner.id) if c.level == "senior")
-        assert senior.status == ACTIVE and senior.requirement_version == 1
+        assert senior.status == ACTIVE and senior.requirement_version == 2
 
         # Re-certification: the old role-plays are outside the 60-day window, fresh ones count.
         assert services.reevaluate(learner.id, t2) == []
@@ -235,7 +237,7 @@ def test_no_route_edits_or_deletes_audit_entries_or_grades(app):
     writes = {r.endpoint for r in rules if r.methods & {"POST", "PUT", "PATCH", "DELETE"}}
     assert writes == {"certification.approve", "certification.reject", "certification.suspend",
                       "certification.reinstate", "certification.revoke", "certification.signoff_give",
-                      "certification.signoff_withdraw"}
+                      "certification.signoff_withdraw", "certification.call_signoff"}
     assert not any(r.methods & {"PUT", "PATCH", "DELETE"} for r in rules)
     assert all("audit" not in r.rule or r.methods <= {"GET", "HEAD", "OPTIONS"} for r in app.url_map.iter_rules())
     assert not any("grade" in r.rule or "score" in r.rule for r in rules)
@@ -284,7 +286,7 @@ def test_versions_are_stored_once_and_a_silent_change_is_an_error(app):
     from content_schema import ContentValidationError
     with app.app_context():
         report = install_spec()
-        assert "version 1 stored" in " ".join(report.lines)
+        assert "version 2 stored" in " ".join(report.lines)
         install_spec()  # unchanged: nothing to do
         assert db.session.scalar(select(db.func.count()).select_from(RequirementVersion)) == 1
         changed = spec_dict()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.accounts.models import User, utcnow
+from app.accounts.models import User
+
+from app.core.clock import utcnow
 from app.certification import services
 from app.certification.models import ACTIVE, Certificate, RequirementVersion
 from app.content.services import sync_content
@@ -28,23 +30,23 @@ def test_stricter_v2_leaves_the_v1_certificate_alone(app, content, make_user, ev
     evidence.agent(early.id, now - days(1), exam_score=80)
     evidence.agent(late.id, now - days(1), exam_score=80)
     with app.app_context():
-        assert "certification: requirements version 1 stored" in content.lines
+        assert "certification: requirements version 2 stored" in content.lines
         [certificate] = services.reevaluate(early.id)
         db.session.commit()
         before = (certificate.id, certificate.status, certificate.requirement_version, certificate.version_id,
                   certificate.issued_at, certificate.expires_at, certificate.evidence, certificate.code)
 
         root = copy_content(tmp_path)
-        _edit_rules(root, "version: 1\n", "version: 2\n")
+        _edit_rules(root, "version: 2\n", "version: 3\n")
         _edit_rules(root, "{kind: exam_passed, exam: cert-agent, min_score: 75}",
                     "{kind: exam_passed, exam: cert-agent, min_score: 90}")
         report = sync_content(root)
-        assert "certification: requirements version 2 stored" in report.lines
+        assert "certification: requirements version 3 stored" in report.lines
         db.session.expire_all()
 
         current = services.current_version()
-        assert current.version == 2
-        old = db.session.scalar(select(RequirementVersion).where(RequirementVersion.version == 1))
+        assert current.version == 3
+        old = db.session.scalar(select(RequirementVersion).where(RequirementVersion.version == 2))
         assert old.spec["levels"][1]["requirements"][1]["min_score"] == 75  # stored as it was
         again = db.session.get(Certificate, before[0])
         assert (again.id, again.status, again.requirement_version, again.version_id, again.issued_at,
@@ -53,10 +55,10 @@ def test_stricter_v2_leaves_the_v1_certificate_alone(app, content, make_user, ev
         assert services.reevaluate(early.id) == []
         assert services.standing(db.session.get(User, early.id)).current_level == "agent"
 
-        # The same evidence no longer reaches agent under v2.
+        # The same evidence no longer reaches agent under v3.
         assert services.reevaluate(late.id) == []
         report = services.status_report(db.session.get(User, late.id))
-        assert report["requirement_version"] == 2 and report["current_level"] == "trainee"
+        assert report["requirement_version"] == 3 and report["current_level"] == "trainee"
         exam = next(r for r in report["requirements"] if r["kind"] == "exam_passed")
         assert not exam["met"] and exam["spec"]["min_score"] == 90
 
@@ -73,8 +75,8 @@ def test_changing_the_rules_without_a_new_version_is_refused_by_the_sync(app, co
     assert "exams/certification.yaml" in result.output and "bump version" in result.output
     with app.app_context():
         [only] = db.session.scalars(select(RequirementVersion)).all()
-        assert only.version == 1 and only.spec["levels"][1]["requirements"][1]["min_score"] == 75
+        assert only.version == 2 and only.spec["levels"][1]["requirements"][1]["min_score"] == 75
     # A comment-only edit is not a change of the rules.
     root2 = copy_content(tmp_path / "second")
-    _edit_rules(root2, "version: 1\n", "version: 1   # unchanged rules\n")
+    _edit_rules(root2, "version: 2\n", "version: 2   # unchanged rules\n")
     assert app.test_cli_runner().invoke(args=["content", "sync", "--root", str(root2)]).exit_code == 0

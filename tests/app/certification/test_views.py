@@ -8,7 +8,9 @@ import subprocess
 
 from sqlalchemy import select
 
-from app.accounts.models import User, utcnow
+from app.accounts.models import User
+
+from app.core.clock import utcnow
 from app.certification import services
 from app.certification.models import ACTIVE, PENDING, REVOKED, SUSPENDED, AuditEntry, Certificate, SignOff
 from app.core.clock import local_date
@@ -103,7 +105,7 @@ def test_verify_shows_revoked_and_expired_and_hides_pending(app, make_user, evid
         services.revoke(certificate, db.session.get(User, hr.id), "fraud")
     assert "Revoked" in client.get(f"/verify/{code}").get_data(as_text=True)
     with app.app_context():
-        install_spec(spec_dict(version=2, approval="hr"))
+        install_spec(spec_dict(version=3, approval="hr"))
     evidence.agent(other.id, utcnow())
     with app.app_context():
         [pending] = services.reevaluate(other.id)
@@ -122,7 +124,7 @@ def test_roster_filters_charts_and_sections(app, client, make_user, evidence, sh
     _issue_agent(app, evidence, certified)
     login_as(client, hr)
     page = client.get("/certification/records").get_data(as_text=True)
-    assert "李明" in page and "王伟" in page and page.count("<svg") == 2
+    assert "李明" in page and "王伟" in page and page.split("<main", 1)[1].count("<svg") == 2  # the two charts
     assert 'data-username="li"' in page
     row = re.search(r'<tr data-username="li">.*?</tr>', page, re.S).group(0)
     assert "座席" in row or "Agent" in row
@@ -147,7 +149,9 @@ def test_roster_and_audit_csv_have_a_bom_and_chinese_names(app, client, make_use
     assert "attachment" in response.headers["Content-Disposition"]
     assert response.data.startswith(b"\xef\xbb\xbf")
     text = response.data.decode("utf-8-sig")
-    assert "李明" in text and "A班" in text and ",agent,座席," in text
+    assert "李明" in text and "A班" in text
+    machine = client.get("/certification/records.csv?format=machine").data.decode("utf-8-sig")
+    assert "李明" in machine and "A班" in machine and ",agent,座席," in machine
     audit = client.get(f"/certification/audit.csv?user={learner.id}")
     assert audit.data.startswith(b"\xef\xbb\xbf")
     audit_text = audit.data.decode("utf-8-sig")
@@ -291,7 +295,7 @@ def test_cli_status_expiring_expire_and_reevaluate(app, make_user, evidence, shi
     assert result.exit_code == 0 and "li: agent active" in result.output
     status = json.loads(runner.invoke(args=["cert", "status", "li"]).output)
     assert status["current_level"] == "agent" and status["next_level"] == "senior"
-    assert status["certificates"][0]["requirement_version"] == 1
+    assert status["certificates"][0]["requirement_version"] == 2
 
     assert json.loads(runner.invoke(args=["cert", "expiring", "--days", "30"]).output) == []
     year = json.loads(runner.invoke(args=["cert", "expiring", "--days", "400"]).output)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 from werkzeug.serving import make_server
 
-from app.accounts.permissions import Role
+from app.core.access import Role
 from app.core.inputs import MAX_DB_INT, check_json, db_int
 from app.extensions import db
 from tests.conftest import TEST_PASSWORD

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from werkzeug.routing import IntegerConverter, Rule
 
-from app.accounts.permissions import AUTHENTICATED, PUBLIC, Role, access_of
+from app.core.access import AUTHENTICATED, PUBLIC, Role, access_of
 from app.extensions import db
 from tests.conftest import TEST_PASSWORD, csrf_token, login_as
 
@@ -75,7 +75,7 @@ def test_every_route_allows_exactly_the_declared_roles(app, make_user):
 
 def test_app_refuses_to_start_with_an_undeclared_view():
     from flask import Flask
-    from app.accounts.permissions import check_declarations
+    from app.core.access import check_declarations
     bare = Flask("bare")
     bare.add_url_rule("/open", "open", lambda: "x")
     with pytest.raises(RuntimeError, match="open"):
@@ -165,7 +165,7 @@ def test_models_and_migrations_agree(app):
 
 
 def test_declared_access_is_the_reviewed_intended_access(app):
-    from app.accounts.permissions import access_of as declared_access
+    from app.core.access import access_of as declared_access
 
     from .access_table import INTENDED_ACCESS
 

@@ -30,14 +30,14 @@ def _progress_row(user_id: int, course: str, lesson: str) -> LessonProgress | No
 def test_catalog_lists_courses_in_order_with_level_time_progress_and_locks(app, client, content, make_user):
     login_as(client, make_user("zhang", "learner"))
     page = client.get("/courses").get_data(as_text=True)
-    titles = ["呼叫中心与坐席岗位", "呼叫处理流程", "情绪管理与压力释放", "沟通用语技巧", "服务质量与指标", "职业素养与职业发展"]
+    titles = ["呼叫中心与座席岗位", "呼叫处理流程", "情绪管理与压力释放", "沟通用语技巧", "服务质量与指标", "职业素养与职业发展"]
     positions = [page.index(title) for title in titles]
     assert positions == sorted(positions)
     assert 'data-course="call-centre-basics"' in page and "约 60 分钟" in page and "座席" in page
     basics = page[page.index('data-course="call-centre-basics"'):page.index('data-course="call-handling"')]
     assert 'value="0" max="4"' in basics and "已锁定" not in basics
     handling = page[page.index('data-course="call-handling"'):page.index('data-course="emotion-management"')]
-    assert "已锁定" in handling and "呼叫中心与坐席岗位" in handling  # says which course unlocks it
+    assert "已锁定" in handling and "呼叫中心与座席岗位" in handling  # says which course unlocks it
 
 
 def test_lessons_of_a_locked_course_cannot_be_opened_until_the_prerequisite_is_completed(
@@ -48,7 +48,7 @@ def test_lessons_of_a_locked_course_cannot_be_opened_until_the_prerequisite_is_c
     response = client.get(lesson_url)
     assert response.status_code == 302 and response.headers["Location"].endswith("/courses/call-handling")
     course_page = client.get("/courses/call-handling").get_data(as_text=True)
-    assert "此课程尚未解锁" in course_page and "呼叫中心与坐席岗位" in course_page
+    assert "此课程尚未解锁" in course_page and "呼叫中心与座席岗位" in course_page
     assert lesson_url not in course_page  # lessons are listed without links
     # Marking done or reporting time on a locked lesson records nothing.
     token = csrf_token(client, "/courses")
@@ -205,7 +205,7 @@ def test_learners_see_only_their_own_progress(app, client, content, make_user):
     login_as(other, li)
     assert 'class="done"' not in other.get(f"/courses/{BASICS}").get_data(as_text=True)
     dashboard = other.get("/learning").get_data(as_text=True)
-    assert "你还没有开始任何课程" in dashboard and "resume-lesson" not in dashboard
+    assert "您还没有开始任何课程" in dashboard and "resume-lesson" not in dashboard
 
 
 def test_dashboard_shows_progress_resume_point_completions_and_assignments(app, client, content, make_user):
@@ -218,10 +218,10 @@ def test_dashboard_shows_progress_resume_point_completions_and_assignments(app, 
     page = client.get("/learning").get_data(as_text=True)
     completed = page[page.index('id="completed"'):]
     in_progress = page[page.index('id="in-progress"'):page.index('id="completed"')]
-    assert "呼叫中心与坐席岗位" in completed and "完成于" in completed
+    assert "呼叫中心与座席岗位" in completed and "完成于" in completed
     assert "呼叫处理流程" in in_progress and 'value="0" max="4"' in in_progress
     assert 'href="/courses/call-handling/lessons/01-sources-classes-priorities"' in page  # continue here
-    assert "目前没有分配给你的学习任务" in page[page.index('id="assigned"'):]
+    assert "目前没有分配给您的学习任务" in page[page.index('id="assigned"'):]
     with app.app_context():
         assert services.assigned_courses(zhang.id) == []
 
@@ -238,13 +238,13 @@ def test_english_content_where_it_exists_and_marked_chinese_where_it_does_not(ap
     assert 'lang="en"' in article and "<h1>What is a call centre?</h1>" in article
     assert "no English version" not in page
     # The link to the next lesson is in Chinese, and says so.
-    assert '坐席岗位与职责</span> <span class="badge fallback">Chinese original</span> →' in page
+    assert '座席岗位与职责</span> <span class="badge fallback">Chinese original</span> →' in page
     page = client.get(f"/courses/{BASICS}/lessons/02-roles-and-duties").get_data(as_text=True)
-    assert "<h1>坐席岗位与职责</h1>" in page and '<article class="card lesson-body" lang="zh-CN"' in page
+    assert "<h1>座席岗位与职责</h1>" in page and '<article class="card lesson-body" lang="zh-CN"' in page
     assert "Chinese original" in page and "no English version" in page
     course_page = client.get(f"/courses/{BASICS}").get_data(as_text=True)
     assert "The call centre and the agent&#39;s job" in course_page and "Mark as done" not in course_page
-    assert '<span lang="zh-CN">坐席岗位与职责</span> <span class="badge fallback">Chinese original</span>' in course_page
+    assert '<span lang="zh-CN">座席岗位与职责</span> <span class="badge fallback">Chinese original</span>' in course_page
 
 
 def test_the_quiz_is_linked_only_when_the_exams_domain_serves_it(app, client, content, make_user):

@@ -83,7 +83,7 @@ def test_sync_loads_courses_with_both_languages_and_a_second_sync_changes_nothin
     assert "course call-centre-basics: added with 4 lessons" in report.lines
     with app.app_context():
         basics = get_course("call-centre-basics")
-        assert basics.title == {"zh-CN": "呼叫中心与坐席岗位", "en": "The call centre and the agent's job"}
+        assert basics.title == {"zh-CN": "呼叫中心与座席岗位", "en": "The call centre and the agent's job"}
         assert basics.quiz_slug == "quiz-call-centre-basics" and basics.quiz_title["zh-CN"]
         assert "用在哪些行业；了解实习座席" in basics.summary["zh-CN"]  # block text unwrapped without spaces
         assert "which industries rely on it. Learn what" in basics.summary["en"]

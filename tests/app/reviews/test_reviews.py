@@ -55,6 +55,11 @@ def expected_points(attempt, overrides: dict) -> tuple[float, float]:
 
     earned = possible = 0.0
     for turn in attempt.turns:
+        if turn.node_id.startswith("end:"):  # the closing turn: only its goodbye counts
+            for rule in turn.items:
+                possible += rule["points_possible"]
+                earned += points(turn.id, rule)
+            continue
         items = [i for i in turn.items if not i["rule"].startswith("call:")]
         for name in ("responds", "advances"):
             mine = [i for i in items if i["kind"] == "intent" and i["judgement"] == name]

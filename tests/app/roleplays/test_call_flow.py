@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.accounts.models import utcnow
+from app.core.clock import utcnow
 from app.core import events
 from app.extensions import db
 from app.roleplays import services
@@ -39,6 +39,15 @@ def _call(drill: Drill, attempt_id: int, replies: list[str]) -> list[dict]:
     return bodies
 
 
+def _call_more(drill: Drill, attempt_id: int, replies: list[str]) -> list[dict]:
+    bodies = []
+    for text in replies:
+        response = drill.say(attempt_id, text)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        bodies.append(response.json)
+    return bodies
+
+
 def test_resolved_call_end_to_end(app, client, content, make_user, graded_events):
     user = make_user("li", "learner")
     drill = Drill(client, user)
@@ -53,13 +62,19 @@ def test_resolved_call_end_to_end(app, client, content, make_user, graded_events
     assert client.get(state["node"]["audio_url"]).status_code == 200  # synthesized at sync
 
     path = ["opening", "ticket-status", "refund-demand", "confirm-plan"]
-    replies = [good_reply(doc, node, greeting=node == "opening", closing=node == "confirm-plan") for node in path]
+    replies = [good_reply(doc, node, greeting=node == "opening") for node in path]
     assert drill.answer(attempt_id, rings=2).json["status"] == "in_call"
     assert drill.answer(attempt_id, rings=5).json["status"] == "in_call"  # answering again is harmless
     bodies = _call(drill, attempt_id, replies)
 
     assert [b["outcome"] for b in bodies] == ["deescalate"] * 4
     assert [b["anger"] for b in bodies] == [45, 30, 15, 0]
+    # The case is resolved: the customer says a last line and the trainee closes the call.
+    closing_state = bodies[-1]["state"]
+    assert closing_state["status"] == "in_call" and not closing_state["ended"]
+    assert closing_state["node"]["id"] == "end:resolved" and closing_state["node"]["closing"] is True
+    assert closing_state["node"]["line"] == services.last_line(doc, "resolved")
+    bodies += _call_more(drill, attempt_id, [doc.closing.phrases[0]])
     first = bodies[0]["turn"]
     assert first["score_fraction"] == 1.0 and first["transcript"] == replies[0]
     greeting = [i for i in first["items"] if i["rule"] == "call:greeting"]
@@ -102,10 +117,13 @@ def test_transferred_call(app, client, content, make_user, graded_events):
     # judgement of the two keeps the temperature ("stay").
     stay = good_reply(doc, "refund-demand", only=("ack",))
     replies = [good_reply(doc, "opening", greeting=True), good_reply(doc, "ticket-status"), stay,
-               good_reply(doc, "supervisor", closing=True)]
+               good_reply(doc, "supervisor"), doc.closing.phrases[0]]
     bodies = _call(drill, attempt_id, replies)
-    assert [b["outcome"] for b in bodies] == ["deescalate", "deescalate", "stay", "deescalate"]
-    assert [b["state"]["node"]["id"] for b in bodies[:3]] == ["ticket-status", "refund-demand", "supervisor"]
+    assert [b["outcome"] for b in bodies[:4]] == ["deescalate", "deescalate", "stay", "deescalate"]
+    assert [b["state"]["node"]["id"] for b in bodies[:4]] == ["ticket-status", "refund-demand", "supervisor",
+                                                             "end:transferred"]
+    assert bodies[3]["state"]["node"]["line"] == services.last_line(doc, "transferred")
+    assert bodies[-1]["turn"]["closing"] is True and bodies[-1]["turn"]["passed"] is True
     assert bodies[-1]["state"]["ending"] == "transferred"
     assert 0.4 <= bodies[2]["turn"]["score_fraction"] < 0.7 and bodies[2]["turn"]["tips"]
     with app.app_context():
@@ -121,6 +139,8 @@ def test_hangup_after_two_poor_replies(app, client, content, make_user, graded_e
     attempt_id = drill.start(ZH_SLUG)
     bodies = _call(drill, attempt_id, [bad_reply(doc, "opening"), bad_reply(doc, "angry-refund")])
     assert [b["outcome"] for b in bodies] == ["escalate", "escalate"]
+    # The customer hangs up with a last line; there is nobody left to say goodbye to.
+    assert bodies[-1]["state"]["last_line"] == services.last_line(doc, "hangup")
     assert bodies[0]["state"]["node"]["id"] == "angry-refund" and bodies[0]["anger"] == 80
     said = [i for i in bodies[0]["turn"]["items"] if i["kind"] == "forbidden" and i["matched"]]
     assert said and said[0]["points_awarded"] < 0 and said[0]["evidence"]
@@ -161,7 +181,8 @@ def test_other_learners_get_404_and_trainers_may_review(app, client, content, ma
     trainer = app.test_client()
     login_as(trainer, make_user("coach", "trainer"))
     assert trainer.get(f"/roleplays/attempts/{attempt_id}/report").status_code == 200
-    assert trainer.get(f"/api/roleplays/attempts/{attempt_id}/state").status_code == 403  # the call is the learner's
+    # Trainers take calls only as practice, their own: the learner's call is not found for them.
+    assert trainer.get(f"/api/roleplays/attempts/{attempt_id}/state").status_code == 404
     assert drill.state(attempt_id).json["status"] == "in_call"  # nothing changed by the others
 
 
@@ -258,8 +279,9 @@ def test_voice_passes_for_certification(app, client, content, make_user):
     doc = scenario_doc(app, ZH_SLUG)
     drill = Drill(client, user)
     attempt_id = drill.start(ZH_SLUG)
-    _call(drill, attempt_id, [good_reply(doc, n, greeting=n == "opening", closing=n == "confirm-plan")
-                              for n in ["opening", "ticket-status", "refund-demand", "confirm-plan"]])
+    _call(drill, attempt_id, [good_reply(doc, n, greeting=n == "opening")
+                              for n in ["opening", "ticket-status", "refund-demand", "confirm-plan"]]
+          + [doc.closing.phrases[0]])
     with app.app_context():
         since = utcnow() - timedelta(days=1)
         assert services.voice_passes(user.id, min_difficulty=1, since=since) == []  # typed never counts
@@ -272,7 +294,7 @@ def test_voice_passes_for_certification(app, client, content, make_user):
         assert services.voice_passes(user.id, min_difficulty=3, since=since) == []
         assert services.voice_passes(user.id, min_difficulty=1, since=utcnow() + timedelta(minutes=1)) == []
         report = services.attempt_report(attempt_id, "en")
-        assert report["score"] == 100.0 and len(report["turns"]) == 4 and report["ending"] == "resolved"
+        assert report["score"] == 100.0 and len(report["turns"]) == 5 and report["ending"] == "resolved"
 
 
 def test_pages_render_for_learners(app, client, content, make_user):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import update
 
-from app.accounts.models import utcnow
+from app.core.clock import utcnow
 from app.config import PROJECT_ROOT
 from app.extensions import db
 from app.roleplays import services

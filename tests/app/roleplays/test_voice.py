@@ -2,6 +2,7 @@
 recognised by the real Vosk Korean model (loaded once per test session), graded and reported."""
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -47,7 +48,8 @@ def test_spoken_korean_call_is_recognised_graded_and_reported(app, client, ko_co
     assert _items(body)["will-check"]["matched"] and _items(body)["sorry"]["matched"]
     # The second reply is judged against the trainee's own first one, said in the UI language (zh-CN).
     rate = next(item for item in body["turn"]["delivery"] if item["rule"] == "delivery:speech_rate")
-    assert "第一轮" in rate["evidence"][0] and "音节/秒" in rate["evidence"][0]
+    # Measured from the recognised words with their timings, in characters per minute (Hangul syllables).
+    assert "第一轮" in rate["evidence"][0] and "字/分钟" in rate["evidence"][0]
     body = drill.upload(attempt_id, korean_speech(THANKS)).json
     assert body["state"]["ended"] and body["state"]["ending"] == "resolved"
 
@@ -56,6 +58,11 @@ def test_spoken_korean_call_is_recognised_graded_and_reported(app, client, ko_co
         assert attempt.mode == "voice" and attempt.status == "ended" and attempt.passed is True
         turns = attempt.turns
         assert turns[0].speech_ended_ms == ended_ms and turns[0].metrics["duration_s"] > 2
+        first_rate = turns[0].metrics["speaking_rate"]
+        for turn in turns:  # the rate from what was said; the energy estimate is kept beside it
+            assert turn.metrics["speaking_rate_basis"] == "transcript"
+            assert turn.metrics["speaking_rate_unit"] == "chars/min" and turn.metrics["speaking_rate_sps"] > 0
+            assert 150 < turn.metrics["speaking_rate"] < 600  # espeak-ng Korean at its default 175 wpm
         for turn in turns:
             assert (Path(app.config["RECORDINGS_DIR"]) / turn.recording_path).is_file()
         evidence = services.voice_passes(user.id, min_difficulty=1, since=attempt.started_at)
@@ -74,6 +81,8 @@ def test_spoken_korean_call_is_recognised_graded_and_reported(app, client, ko_co
     assert f'<audio controls preload="none" src="{recording_url}">' in page
     # Rules are named in words (the loudness rule is 音量), never by their internal names.
     assert "안녕하세요" in page and "音量" in page and "delivery:loudness" not in page
+    shown = re.search(r'<span class="rp-rate">([^<]*)</span>', page)[1]  # 语速 N 字/分钟 (in the reader's language)
+    assert str(round(first_rate)) in shown
     full = client.get(recording_url)
     assert full.status_code == 200 and full.mimetype == "audio/wav" and full.data == korean_speech(HELLO)
     part = client.get(recording_url, headers={"Range": "bytes=0-99"})

@@ -13,7 +13,7 @@ from typing import Callable
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from ..core.errors import wants_json
+from .errors import wants_json
 from ..extensions import login_manager
 
 
