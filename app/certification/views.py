@@ -71,6 +71,17 @@ def _public_verify_url(certificate: Certificate) -> str:
 # --- learner --------------------------------------------------------------------------
 
 
+
+def _carry_out(operation, success: str) -> None:
+    """Run one certification operation; a refusal is rolled back and flashed, success flashed."""
+    try:
+        operation()
+    except services.CertificationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(success, "success")
+
 @bp.route("/certification")
 @allow(Role.LEARNER)
 def mine():
@@ -210,13 +221,7 @@ def _decision(certificate_id: int, action):
                 flash(error, "error")
     else:
         value = form.note.data if action is services.approve else form.reason.data
-        try:
-            action(certificate, current_user, value)
-        except services.CertificationError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            flash(_("Saved."), "success")
+        _carry_out(lambda: action(certificate, current_user, value), _("Saved."))
     return redirect(url_for("certification.person", user_id=certificate.user_id))
 
 
@@ -317,13 +322,8 @@ def signoff_give(user_id: int):
     learner = _learner_or_404(user_id)
     form = SignoffForm()
     if form.validate_on_submit():
-        try:
-            services.give_signoff(current_user, learner, form.note.data or "")
-        except services.CertificationError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            flash(_("%(name)s is signed off for the expert level.", name=learner.name), "success")
+        _carry_out(lambda: services.give_signoff(current_user, learner, form.note.data or ""),
+                   _("%(name)s is signed off for the expert level.", name=learner.name))
     else:
         flash(_("The form could not be read. Reload the page and try again."), "error")
     return redirect(url_for("certification.signoffs", q=request.args.get("q", "")))
@@ -337,13 +337,8 @@ def signoff_withdraw(signoff_id: int):
         abort(403)  # only the trainer who gave a sign-off withdraws it
     form = WithdrawForm()
     if form.validate_on_submit():
-        try:
-            services.withdraw_signoff(signoff, current_user, form.reason.data or "")
-        except services.CertificationError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            flash(_("The sign-off was withdrawn."), "success")
+        _carry_out(lambda: services.withdraw_signoff(signoff, current_user, form.reason.data or ""),
+                   _("The sign-off was withdrawn."))
     if signoff.attempt_id is not None:
         return redirect(_review_page(signoff.attempt_id))
     return redirect(url_for("certification.signoffs"))
@@ -363,13 +358,8 @@ def call_signoff(attempt_id: int):
         abort(404)
     form = SignoffForm()
     if form.validate_on_submit():
-        try:
-            services.sign_off_call(current_user, attempt_id, form.note.data or "")
-        except services.CertificationError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            flash(_("The call is signed off: it now counts in place of a voice pass."), "success")
+        _carry_out(lambda: services.sign_off_call(current_user, attempt_id, form.note.data or ""),
+                   _("The call is signed off: it now counts in place of a voice pass."))
     else:
         flash(_("The form could not be read. Reload the page and try again."), "error")
     return redirect(_review_page(attempt_id))
