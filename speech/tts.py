@@ -66,6 +66,9 @@ _ANGER_PITCH_GAIN = 30
 _RATE_LIMITS = (80, 450)
 
 _CHILD_TIMEOUT_S = 30.0
+# The last 60 ms of a finished line are espeak's end pause; louder than 5 % of the peak there = cut off.
+_END_PAUSE_CHECK_S = 0.06
+_CUT_OFF_TAIL_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -249,13 +252,20 @@ def validate_wav(path: Path, *, units: int, rate_wpm: int) -> float:
         raise SynthesisError(f"the output is not a valid WAV file ({exc})") from exc
     if info.format != "WAV" or info.channels != 1 or len(samples) == 0:
         raise SynthesisError(f"unexpected output format {info.format}/{info.subtype}, {info.channels} channels")
-    if float(np.abs(samples).max()) < 0.01:
+    peak = float(np.abs(samples).max())
+    if peak < 0.01:
         raise SynthesisError("the output is silent")
     duration = len(samples) / info.samplerate
     expected = units * _SECONDS_PER_UNIT_AT_175 * 175 / rate_wpm
     if not 0.35 * expected <= duration <= 3 * expected + 1.5:
         raise SynthesisError(f"implausible duration {duration:.2f} s for {units} syllables "
                              f"at {rate_wpm} wpm (expected about {expected:.1f} s)")
+    # espeak ends every utterance with a pause (silence well under 1 % of the peak). A file that ends
+    # loud was cut off mid-word: seen with pyttsx3's driver on a loaded machine (a 12.1 s line saved
+    # as 10.0 s), which the duration bounds below are too wide to notice.
+    tail = samples[-max(1, int(_END_PAUSE_CHECK_S * info.samplerate)):]
+    if float(np.abs(tail).max()) > _CUT_OFF_TAIL_SHARE * peak:
+        raise SynthesisError("the output was cut off mid-word (it does not end in espeak's closing pause)")
     return round(duration, 3)
 
 

@@ -142,3 +142,26 @@ def test_synthesize_many_reports_every_failed_line(tmp_path):
     with pytest.raises(SynthesisError, match="2 of 3 lines failed: line 2: .*line 3: "):
         synthesize_many(requests, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("*.wav"))) == 1, "the good line is still cached"
+
+
+def test_a_line_cut_off_mid_word_is_refused_and_the_next_engine_speaks_it(tmp_path, monkeypatch):
+    # pyttsx3's driver once saved a 12.1 s line as 10.0 s on a loaded machine; the duration bounds
+    # alone accepted it. A finished line ends in espeak's pause; a cut one ends loud.
+    whole = synthesize(ZH_LINE, "zh-CN", cache_dir=tmp_path / "whole", engines=(ENGINE_ESPEAK,))
+    samples, rate = soundfile.read(str(whole.path), dtype="int16")
+    loud = np.flatnonzero(np.abs(samples) > 0.5 * np.abs(samples).max())
+    cut = tmp_path / "cut.wav"
+    soundfile.write(str(cut), samples[:loud[len(loud) // 2] + 1], rate, subtype="PCM_16")
+    units = speech_units(normalize_text(ZH_LINE))
+    assert validate_wav(whole.path, units=units, rate_wpm=175) == pytest.approx(whole.duration_s)
+    with pytest.raises(SynthesisError, match="cut off"):
+        validate_wav(cut, units=units, rate_wpm=175)
+
+    from speech import tts
+
+    def cut_short(text, voice, rate_wpm, pitch, out):
+        out.write_bytes(cut.read_bytes())
+    monkeypatch.setitem(tts._ENGINES, ENGINE_PYTTSX3, cut_short)
+    result = synthesize(ZH_LINE, "zh-CN", cache_dir=tmp_path / "fallback", engines=(ENGINE_PYTTSX3, ENGINE_ESPEAK))
+    assert result.engine == ENGINE_ESPEAK
+    assert result.duration_s == pytest.approx(whole.duration_s, abs=0.05)
