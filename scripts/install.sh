@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(espeak-ng sox libsndfile1 chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils redis-server postgresql-client)
+[ "${1:-}" = "--test" ] && APT_PACKAGES+=(nodejs)  # node --test runs the tests of static/js/drill
 PYTHON=${PYTHON:-python3.11}
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..core.csvfile import csv_bytes
+from ..core.errors import UserError
 from ..extensions import db
 from .models import User, UserImport, UserRole, temporary_password_hash
 from ..core.clock import utcnow
@@ -23,12 +24,18 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8
 
 
-class AccountError(ValueError):
+class AccountError(UserError):
     """A user-facing problem with account data; str() is a translated message."""
+
+    code = "account_invalid"
+    status = 400
 
 
 class NotAllowed(AccountError):
-    """The acting user may not do this to that account (views answer 403)."""
+    """The acting user may not do this to that account."""
+
+    code = "not_allowed"
+    status = 403
 
 
 # Who manages whom (the README's role table says the same). Administrators manage every account

@@ -177,10 +177,8 @@ def user_reset_password(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     if not ResetPasswordForm().validate_on_submit():
         abort(400)
-    try:
-        password = services.reset_password(current_user, user)
-    except services.NotAllowed:
-        abort(403)  # before anything changes: the new password must never be shown to HR for a non-learner
+    # NotAllowed (403) is raised before anything changes: the new password is never shown to HR for a non-learner.
+    password = services.reset_password(current_user, user)
     return render_template("accounts/user_created.html", created=[(user, password)], errors=[])
 
 

@@ -17,7 +17,7 @@ def init_app(app):
                         HomePanel("assigned", _l("Assigned to me"), (Role.LEARNER,), 20, assigned_panel),
                         HomePanel("overdue", _l("Overdue assignments by cohort"), (Role.TRAINER,), 20, overdue_panel))
     connect_receivers()  # due tomorrow / overdue, for `flask notifications sweep`
-    from ..roleplays.services import register_assigned_drills
+    from ..roleplays.queries import register_assigned_drills
     from .services import assigned_drills
     register_assigned_drills(app, assigned_drills)  # the role-play library's "assigned to me, due …" badge
     from ..courses.views import register_assigned_work

@@ -24,6 +24,7 @@ from ..accounts.models import User, UserRole
 from ..core.clock import utcnow
 from ..core.access import Role
 from ..core import events
+from ..core.errors import UserError
 from ..extensions import db
 from .models import COURSE, DRILL, EXAM, KINDS, Assignment, AssignmentLearner
 
@@ -38,8 +39,18 @@ STATE_LABELS = {
 }
 
 
-class AssignmentError(ValueError):
+class AssignmentError(UserError):
     """A user-facing refusal; str() is a translated message."""
+
+    code = "assignment_invalid"
+    status = 400
+
+
+class NotAssigned(AssignmentError):
+    """The work asked for is not assigned to this learner."""
+
+    code = "not_assigned"
+    status = 403
 
 
 def today() -> date:
@@ -60,7 +71,7 @@ def work_choices(language: str) -> dict[str, list[tuple[str, str]]]:
     """The current courses, exams and drills as form choices grouped by kind: value "kind:slug"."""
     from ..courses.services import active_courses
     from ..exams.services import active_exams
-    from ..roleplays.services import library
+    from ..roleplays.queries import library
     return {
         str(KIND_LABELS[COURSE]): [(f"{COURSE}:{c.slug}", _pick(c.title, language)) for c in active_courses()],
         str(KIND_LABELS[EXAM]): [(f"{EXAM}:{e.slug}", _pick(e.title, language)) for e in active_exams()],
@@ -73,12 +84,12 @@ def voice_ungradable_language(kind: str, slug: str) -> str | None:
     """The drill's language when this server cannot grade it by voice (no speech model), else None."""
     if kind != DRILL:
         return None
-    from ..roleplays import services as roleplays
-    scenario = roleplays.get_scenario(slug)
+    from ..roleplays import queries as roleplay_queries
+    scenario = roleplay_queries.get_scenario(slug)
     if scenario is None:
         return None
     language = scenario.current_version.language
-    return None if roleplays.voice_available(language) else language
+    return None if roleplay_queries.voice_available(language) else language
 
 
 def _work_row(kind: str, slug: str):
@@ -346,13 +357,13 @@ def my_assignments(user: User, language: str) -> list[AssignedItem]:
 def start_drill(assignment: Assignment, user: User):
     """Start the assigned drill as the assignment requires (by voice when it requires voice).
 
-    Raises AssignmentError when the assignment does not reach the learner or is not a drill, and lets
-    app.roleplays.services.RoleplayError through (voice grading unavailable, retired scenario).
+    Raises NotAssigned when the assignment does not reach the learner or is not a drill, and lets
+    app.roleplays.errors.RoleplayError through (voice grading unavailable, retired scenario).
     """
-    from ..roleplays import services as roleplays
+    from ..roleplays import operations as roleplay_operations
     if assignment.kind != DRILL or not reaches(assignment, user):
-        raise AssignmentError(_l("This drill is not assigned to you."))
-    return roleplays.start_attempt(user.id, assignment.slug, "voice", require_voice=assignment.require_voice)
+        raise NotAssigned(_l("This drill is not assigned to you."))
+    return roleplay_operations.start_attempt(user.id, assignment.slug, "voice", require_voice=assignment.require_voice)
 
 
 # --- the trainer's overview ---------------------------------------------------------------------

@@ -87,7 +87,7 @@ def withdraw(assignment_id: int):
 @allow(Role.LEARNER)
 def start_drill(assignment_id: int):
     """Start an assigned drill as the assignment says (voice only when it requires voice)."""
-    from ..roleplays.services import RoleplayError
+    from ..roleplays.errors import RoleplayError
     assignment = _assignment_or_404(assignment_id)
     if not services.reaches(assignment, current_user) or assignment.kind != DRILL:
         abort(404)

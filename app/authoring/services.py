@@ -3,7 +3,7 @@
 Every save goes through content_schema with the same rules as the content files, and stores
 nothing unless the whole scenario (or bank) is valid: ``EditRefused`` carries the errors, each
 with its line in the YAML text and its data path (for the form). Publishing goes through the
-role-play and exam domains' own services (``roleplays.services.publish_version``,
+role-play and exam domains' own services (``roleplays.sync.publish_version``,
 ``exams.services.publish_exam``), which share the content sync's code path.
 
 For other domains: ``web_scenarios()`` (published web scenarios) and ``publish_version``.
@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -34,11 +35,17 @@ from content_schema import (
 from content_schema.dump import dump_data
 from content_schema.yaml_lines import YamlLimit, YamlProblems, load_yaml
 
+from ..content.messages import describe
 from ..core.clock import utcnow
+from ..core.errors import UserError
 from ..exams import services as exams
 from ..exams.models import Exam
 from ..extensions import db
-from ..roleplays import services as roleplays
+from ..roleplays import errors as roleplay_errors
+from ..roleplays import operations as roleplay_operations
+from ..roleplays import queries as roleplay_queries
+from ..roleplays import sync as roleplay_sync
+from ..roleplays import text_scoring as roleplay_text_scoring
 from ..roleplays.models import Scenario, ScenarioVersion
 from ..roleplays.scenario import ScenarioDoc, scenario_document
 from .models import BANK, DRAFT, PUBLISHED, RETIRED, SCENARIO, Draft
@@ -49,21 +56,33 @@ FOLDER = {SCENARIO: "roleplays", BANK: "exams"}
 RESERVED_SLUGS = ("new", "import")  # page addresses under /authoring/scenarios/ and /authoring/banks/
 
 
-class EditRefused(Exception):
-    """An edit that was not saved; ``errors`` are ContentErrors (line in the YAML text, data path)."""
+class EditRefused(UserError):
+    """An edit that was not saved; ``errors`` are ContentErrors (line in the YAML text, data path).
+
+    The editor pages catch it and show each error at its field or line; anywhere else the one
+    error handler answers 422 with the errors in the reader's language.
+    """
+
+    code = "content_invalid"
+    status = 422
+    default_message = _l("The content has problems, so nothing was saved.")
 
     def __init__(self, errors: list[ContentError], text: str = "") -> None:
-        super().__init__("; ".join(str(error) for error in errors))
+        super().__init__(LazyString(_described_errors, errors) if errors else None)
         self.errors = errors
         self.text = text
 
 
+def _described_errors(errors: list[ContentError]) -> str:
+    return "; ".join(describe(error) for error in errors)
+
+
 def web_scenarios(*, include_retired: bool = False) -> list[Scenario]:
     """Published role-play scenarios authored in the browser (roleplays rows, current version set)."""
-    return roleplays.web_scenarios(include_retired=include_retired)
+    return roleplay_queries.web_scenarios(include_retired=include_retired)
 
 
-publish_version = roleplays.publish_version
+publish_version = roleplay_sync.publish_version
 
 
 def _checksum(data: Any) -> str:
@@ -200,13 +219,13 @@ def save_scenario(text: str, *, user_id: int | None, draft: Draft | None = None,
     _check_base(draft, base_checksum, text)
     slug = draft.slug if draft is not None else _slug_in(text)
     try:
-        content = validate_scenario_text(text, library=roleplays.content_library(), filename=f"roleplays/{slug}.yaml")
+        content = validate_scenario_text(text, library=roleplay_sync.content_library(), filename=f"roleplays/{slug}.yaml")
     except ContentValidationError as exc:
         raise EditRefused(exc.errors, text) from None
     if draft is None and (reason := slug_taken(SCENARIO, slug)):
         raise _refuse(reason, ("slug",), text, _line_of(text, ("slug",)))
     try:
-        audio = roleplays.synthesize_lines([content], Path(current_app.config["AUDIO_CACHE_DIR"]))[slug]
+        audio = roleplay_sync.synthesize_lines([content], Path(current_app.config["AUDIO_CACHE_DIR"]))[slug]
     except ContentValidationError as exc:
         raise EditRefused(_with_lines(exc.errors, text), text) from None
     return _store(SCENARIO, draft, spec_data(content.spec), scenario_document(content), audio, user_id)
@@ -219,7 +238,7 @@ def save_bank(text: str, *, user_id: int | None, draft: Draft | None = None,
     _check_base(draft, base_checksum, text)
     slug = draft.slug if draft is not None else _slug_in(text)
     try:
-        item = validate_exam_text(text, library=roleplays.content_library(), filename=f"exams/{slug}.yaml")
+        item = validate_exam_text(text, library=roleplay_sync.content_library(), filename=f"exams/{slug}.yaml")
     except ContentValidationError as exc:
         raise EditRefused(exc.errors, text) from None
     if item.spec.kind != "quiz":
@@ -269,7 +288,7 @@ def file_yaml(kind: str, slug: str) -> str | None:
     if not path.is_file():
         return None
     text = path.read_text(encoding="utf-8")
-    library = roleplays.content_library()
+    library = roleplay_sync.content_library()
     filename = f"{FOLDER[kind]}/{slug}.yaml"
     if kind == SCENARIO:
         return dump_scenario(validate_scenario_text(text, library=library, filename=filename).spec)
@@ -296,7 +315,7 @@ def publish(draft: Draft, *, user_id: int | None) -> Draft:
             text)
     try:
         if draft.kind == SCENARIO:
-            version = roleplays.publish_version(draft.slug, text, source="web", author_id=user_id)
+            version = roleplay_sync.publish_version(draft.slug, text, source="web", author_id=user_id)
             draft.published_version = version.version
         else:
             exams.publish_exam(draft.slug, text, source="web")
@@ -314,7 +333,7 @@ def publish(draft: Draft, *, user_id: int | None) -> Draft:
 def retire(draft: Draft) -> Draft:
     """Withdraw the published scenario or bank; attempts, versions and the draft stay."""
     if draft.kind == SCENARIO:
-        roleplays.retire_scenario(draft.slug, source="web")
+        roleplay_sync.retire_scenario(draft.slug, source="web")
     else:
         exams.retire_exam(draft.slug, source="web")
     draft.status = RETIRED
@@ -323,7 +342,7 @@ def retire(draft: Draft) -> Draft:
 
 
 def versions(slug: str) -> list[ScenarioVersion]:
-    return roleplays.versions_of(slug)
+    return roleplay_queries.versions_of(slug)
 
 
 # --- trying a reply -----------------------------------------------------------------------
@@ -358,10 +377,10 @@ def try_reply(slug: str, node_id: str | None, text: str, ui_language: str) -> di
     """Score a typed reply at a node of the draft (or shipped scenario): the CLI's engine."""
     view = scenario_view(slug)
     if view is None:
-        raise roleplays.RoleplayError("No such scenario.", code="not_found")
+        raise roleplay_errors.RoleplayError("No such scenario.", code="not_found")
     text = (text or "").strip()
     if not text:
-        raise roleplays.RoleplayError("The reply is empty.", code="empty")
-    if len(text) > roleplays.MAX_TYPED_CHARS:
-        raise roleplays.RoleplayError("The reply is too long.", code="too_long")
-    return roleplays.score_text(view.doc, node_id, text, ui_language, roleplays.current_phrasebook())
+        raise roleplay_errors.RoleplayError("The reply is empty.", code="empty")
+    if len(text) > roleplay_operations.MAX_TYPED_CHARS:
+        raise roleplay_errors.RoleplayError("The reply is too long.", code="too_long")
+    return roleplay_text_scoring.score_text(view.doc, node_id, text, ui_language, roleplay_queries.current_phrasebook())

@@ -10,10 +10,13 @@ def init_app(app):
     from . import account_audit  # noqa: F401  (renames, role changes, password resets)
     from . import flags
     from .cli import cert_cli
-    from .services import connect_receivers, register_voice_languages, sync_certification
+    from .evidence_sources import register_voice_languages
+    from .operations import connect_receivers
+    from .requirements import sync_certification
     from .views import bp
 
     app.register_blueprint(bp)
+    _register_template_helpers(app)
     from ..core.home import HomePanel, register_home_panel
     from . import home
     register_home_panel(
@@ -35,3 +38,24 @@ def init_app(app):
     flags.connect_receivers()
     from . import notices
     notices.connect_receivers()  # expiring / expired, for `flask notifications sweep`
+
+
+def _register_template_helpers(app) -> None:
+    """What pages (this domain's, the gradebook's) say about levels and certificates, as filters and
+    globals: templates never receive a module to call into."""
+    from ..core.clock import utcnow
+    from . import flags, labels, links
+    from .presenters import requirements_text
+
+    def certificate_status(certificate) -> str:
+        # As every reader sees it: an active certificate past its end date is expired.
+        return certificate.status_at(utcnow())
+
+    app.add_template_filter(labels.level_label, "level_label")
+    app.add_template_filter(labels.status_label, "status_label")
+    app.add_template_filter(labels.action_label, "action_label")
+    app.add_template_filter(certificate_status, "certificate_status")
+    app.add_template_filter(requirements_text, "requirements_text")
+    app.add_template_filter(flags.kind_label, "evidence_flag_kind")
+    app.add_template_global(labels.LEVELS, "certificate_levels")
+    app.add_template_global(links.evidence_href, "evidence_href")

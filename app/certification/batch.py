@@ -1,13 +1,13 @@
 """Where many learners stand on the ladder at once, for lists (the team gradebook, HR's roster).
 
-The same rules as :func:`services.standing` (rules.evaluate on a rules.Evidence snapshot), but the
+The same rules as :func:`queries.standing` (rules.evaluate on a rules.Evidence snapshot), but the
 evidence of every learner comes from app.core.progress in one batch, with certificates and
 sign-offs read for all of them together: a fixed number of queries for 5 or 5,000 learners.
 Read-only: nothing is issued or expired here (a GET must not write); a certificate past its end
 date simply does not count as held, exactly as ``Certificate.is_valid`` says.
 
 tests/app/team/test_gradebook.py (test_ladder_in_the_gradebook_matches_the_certification_page) checks that
-it agrees with services.standing learner by learner.
+it agrees with queries.standing learner by learner.
 """
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ from ..accounts.models import User
 from ..core.clock import utcnow
 from ..core import progress
 from ..extensions import db
-from . import rules, services
+from . import rules
+from .evidence_sources import EPOCH, typed_only_languages, voice_languages
+from .queries import held_levels
+from .requirements import current_version, spec_of
 from .models import Certificate, SignOff
 
 
@@ -79,8 +82,8 @@ def ladder_summaries(user_ids: Iterable[int], now: datetime | None = None, *,
     exams = exams if exams is not None else progress.exam_progress(ids)
     drills = drills if drills is not None else progress.drill_progress(ids)
     certificates = _certificates(ids)
-    version = services.current_version()
-    spec = services.spec_of(version) if version is not None else None
+    version = current_version()
+    spec = spec_of(version) if version is not None else None
     summaries: dict[int, LadderSummary] = {}
 
     def latest(user_id: int) -> datetime | None:
@@ -89,29 +92,29 @@ def ladder_summaries(user_ids: Iterable[int], now: datetime | None = None, *,
 
     if spec is None:
         for user_id in ids:
-            held = services.held_levels(certificates[user_id], now)
+            held = held_levels(certificates[user_id], now)
             level = rules.highest_level(held)
             summaries[user_id] = LadderSummary(level, rules.next_level(level), 0, 0,
                                                _current(certificates[user_id], level, now), latest(user_id))
         return summaries
-    # As services.gather_evidence: which calls and which voice languages the rules look at.
+    # As evidence_sources.gather_evidence: which calls and which voice languages the rules look at.
     requirements = [r for level in spec.levels for r in level.requirements]
     exam_slugs = {r.exam for r in requirements if r.kind == "exam_passed"}
     roleplay_rules = [r for r in requirements if r.kind == "roleplay_passes"]
-    since = services.EPOCH
+    since = EPOCH
     min_difficulty = 0
     substitutes = any(r.voice_only and r.voice_substitute for r in roleplay_rules) or \
         any(not r.voice_only for r in roleplay_rules)
     modes = ("voice", "typed") if substitutes else ("voice",)
     if roleplay_rules:
         windows = [r.window_days for r in roleplay_rules]
-        since = services.EPOCH if any(w is None for w in windows) else now - timedelta(days=max(windows))
+        since = EPOCH if any(w is None for w in windows) else now - timedelta(days=max(windows))
         min_difficulty = min(r.min_difficulty for r in roleplay_rules)
-    voice = services.voice_languages() if substitutes else None
-    typed_only = services.typed_only_languages(voice) if voice is not None else ()
+    voice = voice_languages() if substitutes else None
+    typed_only = typed_only_languages(voice) if voice is not None else ()
     signoffs = _signoffs(ids)
     for user_id in ids:
-        held = services.held_levels(certificates[user_id], now)
+        held = held_levels(certificates[user_id], now)
         level = rules.highest_level(held)
         upcoming = rules.next_level(level)
         current = _current(certificates[user_id], level, now)
@@ -124,7 +127,7 @@ def ladder_summaries(user_ids: Iterable[int], now: datetime | None = None, *,
             courses=dict(courses[user_id].completed),
             exams={slug: rules.ExamResult(best.attempt_id, best.score, best.passed, best.graded_at)
                    for slug, best in exam.best.items() if slug in exam_slugs},
-            # services.roleplay_evidence: passed calls (voice, and typed where a rule lets a signed-off
+            # evidence_sources.roleplay_evidence: passed calls (voice, and typed where a rule lets a signed-off
             # typed call stand in) at or above the lowest difficulty, in the window.
             roleplays=tuple(rules.RoleplayResult(call.attempt_id, call.scenario_slug, call.difficulty, call.score,
                                                  call.passed, call.finished_at, call.mode, call.language)

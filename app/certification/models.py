@@ -71,8 +71,26 @@ class Certificate(db.Model):
     def is_valid(self, now: datetime) -> bool:
         return self.status == ACTIVE and (self.expires_at is None or self.expires_at > now)
 
+    def status_at(self, now: datetime) -> str:
+        """The status every reader sees: an active certificate past its end date *is* expired, whether
+        or not `flask cert expire` (or a write path) has stored that yet."""
+        if self.status == ACTIVE and self.expires_at is not None and self.expires_at <= now:
+            return EXPIRED
+        return self.status
+
     def __repr__(self) -> str:
         return f"<Certificate {self.id} {self.level} {self.status}>"
+
+
+def status_clause(status: str, now: datetime):
+    """SQL for "Certificate.status_at(now) == status", so a filter agrees with what the pages show."""
+    lapsed = sa.and_(Certificate.status == ACTIVE, Certificate.expires_at.is_not(None), Certificate.expires_at <= now)
+    if status == EXPIRED:
+        return sa.or_(Certificate.status == EXPIRED, lapsed)
+    if status == ACTIVE:
+        return sa.and_(Certificate.status == ACTIVE,
+                       sa.or_(Certificate.expires_at.is_(None), Certificate.expires_at > now))
+    return Certificate.status == status
 
 
 class SignOff(db.Model):

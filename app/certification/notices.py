@@ -8,16 +8,11 @@ from sqlalchemy import and_, or_, select
 
 from ..core import events
 from ..extensions import db
+from .labels import level_names
 from .models import ACTIVE, EXPIRED, Certificate
-from .services import LEVEL_NAMES
 
 # Certificates that ended longer ago than this are not announced any more (a first sweep stays short).
 EXPIRED_LOOKBACK_DAYS = 30
-
-
-def _names(level: str) -> dict[str, str] | None:
-    names = LEVEL_NAMES.get(level)
-    return {"zh-CN": names[0], "en": names[1]} if names else None
 
 
 def on_sweep_due(_sender, *, now: datetime, expiring_days: int = 30, **_extra) -> None:
@@ -30,7 +25,7 @@ def on_sweep_due(_sender, *, now: datetime, expiring_days: int = 30, **_extra) -
         # Past its end date it has expired, whether or not `flask cert expire` has marked it yet.
         state = "expired" if certificate.expires_at <= now else "expiring"
         events.certificate_expiry.send(certificate.user_id, certificate_id=certificate.id, state=state,
-                                       level_names=_names(certificate.level), expires_at=certificate.expires_at)
+                                       level_names=level_names(certificate.level), expires_at=certificate.expires_at)
 
 
 def connect_receivers() -> None:

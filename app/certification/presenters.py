@@ -1,14 +1,20 @@
-"""Turning evaluations and snapshots into what the pages show (translated text, links, chart bars)."""
+"""Turning evaluations and snapshots into what the pages show (translated text, links, chart bars), and
+what trainees are told about typed calls."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import gettext as translate_stored  # msgids stored in data (marked in rules.py)
+from flask_babel import lazy_gettext as _l
 
 from ..core.clock import local_date
 from ..core.i18n import content_language
-from . import services
+from .evidence_sources import voice_languages
+from .labels import chinese_ui, language_label, level_label, levels_text
+from .links import build_path, evidence_href, work_href
+from .requirements import current_version, spec_of, substitute_levels, voice_only_levels
 
 
 @dataclass
@@ -49,17 +55,17 @@ def _params(params: dict, labels: dict) -> dict:
     if "exam" in shown:
         shown["exam"] = _title(labels, "exams", shown["exam"])
     if "level" in shown:
-        shown["level"] = services.level_label(shown["level"])
+        shown["level"] = level_label(shown["level"])
     if "languages" in shown:  # "zh-CN, en-US" -> 普通话、英语
         codes = [code.strip() for code in str(shown["languages"]).split(",") if code.strip()]
-        shown["languages"] = ("、" if services.chinese_ui() else ", ").join(
-            services.language_label(code) for code in codes)
+        shown["languages"] = ("、" if chinese_ui() else ", ").join(
+            language_label(code) for code in codes)
     return shown
 
 
 def _describe(kind: str, spec: dict, labels: dict) -> tuple[str, str]:
     if kind == "previous_level":
-        return _("Previous level"), _("Holds the level “%(level)s”", level=services.level_label(spec["level"]))
+        return _("Previous level"), _("Holds the level “%(level)s”", level=level_label(spec["level"]))
     if kind == "courses_completed":
         names = "、".join(_title(labels, "courses", slug) for slug in spec["courses"])
         return _("Courses completed"), names
@@ -93,7 +99,7 @@ def _describe(kind: str, spec: dict, labels: dict) -> tuple[str, str]:
 def _evidence_line(ref: dict, labels: dict) -> EvidenceLine:
     kind, detail = ref.get("kind"), ref.get("detail") or {}
     at = local_date(ref.get("at"), missing="") or None
-    href = services.evidence_href(ref, for_viewer=True)
+    href = evidence_href(ref, for_viewer=True)
     if kind == "course":
         text = _title(labels, "courses", ref["id"])
     elif kind == "exam_attempt":
@@ -112,7 +118,7 @@ def _evidence_line(ref: dict, labels: dict) -> EvidenceLine:
     elif kind == "signoff":
         text = _("Signed off by %(trainer)s", trainer=detail.get("trainer", ""))
     elif kind == "certificate":
-        text = _("Holds “%(level)s”", level=services.level_label(ref["id"]))
+        text = _("Holds “%(level)s”", level=level_label(ref["id"]))
     else:
         text = str(ref.get("id"))
     return EvidenceLine(text, href, at)
@@ -129,7 +135,7 @@ def requirement_rows(evaluation: dict, labels: dict) -> list[RequirementRow]:
         for message in requirement.get("missing", []):
             params = message.get("params") or {}
             text = translate_stored(message["msgid"], **_params(params, labels))
-            href = services.build_path("courses.course", for_viewer=True, slug=params["course"]) \
+            href = build_path("courses.course", for_viewer=True, slug=params["course"]) \
                 if requirement["kind"] == "courses_completed" and "course" in params else None
             missing.append(EvidenceLine(text, href))
         link_context = dict(requirement, exam=level_exam)
@@ -139,8 +145,13 @@ def requirement_rows(evaluation: dict, labels: dict) -> list[RequirementRow]:
             used=[_evidence_line(ref, labels) for ref in requirement.get("used", [])],
             missing=missing,
             work_href=None if requirement["met"] or requirement["kind"] == "courses_completed"
-            else services.work_href(link_context)))
+            else work_href(link_context)))
     return rows
+
+
+def requirements_text(summary) -> str:
+    """"3 of 5" toward the next level (never "3/5", which a spreadsheet reads as a date); "" at the top."""
+    return str(_l("%(met)s of %(total)s", met=summary.met, total=summary.total)) if summary.total else ""
 
 
 # --- charts (inline SVG: sizes computed here, the template only draws) -----------------------
@@ -171,7 +182,7 @@ BAR_AREA = 280
 
 def count_chart(counts: list[tuple[str, int]]) -> Chart:
     top = max((count for _level, count in counts), default=0) or 1
-    bars = [Bar(services.level_label(level), count, str(count), index * (BAR_HEIGHT + BAR_GAP),
+    bars = [Bar(level_label(level), count, str(count), index * (BAR_HEIGHT + BAR_GAP),
                 int(round(BAR_AREA * count / top)), f"bar level-{level}")
             for index, (level, count) in enumerate(counts)]
     return Chart(bars, len(bars) * (BAR_HEIGHT + BAR_GAP))
@@ -189,3 +200,34 @@ def rate_chart(rates) -> Chart:
             y += BAR_HEIGHT + BAR_GAP
         y += BAR_GAP
     return Chart(bars, max(y, BAR_HEIGHT))
+
+
+# --- what trainees are told about typed calls ---------------------------------------------------
+
+
+def typed_call_notices(language: str) -> list[Any]:
+    """Told to trainees up front (brief, scenario library, 我的认证): whether a typed call in this language
+    counts for certification, and what it needs to count."""
+    version = current_version()
+    if version is None:
+        return []
+    spec = spec_of(version)
+    voice_only = voice_only_levels(spec)
+    if not voice_only:
+        return []
+    substitutes = substitute_levels(spec)
+    voice = voice_languages()
+    if voice is not None and language not in voice and substitutes:
+        notices = [_l("This server cannot grade %(language)s calls by voice yet: a passed typed call counts "
+                      "towards %(levels)s certification only after a trainer signs it off.",
+                      language=language_label(language), levels=levels_text(substitutes))]
+        others = [level for level in voice_only if level not in substitutes]
+        if others:
+            notices.append(_l("Typed calls do not count towards %(levels)s certification.",
+                              levels=levels_text(others)))
+        return notices
+    if voice is not None and language not in voice:
+        return [_l("This server cannot grade %(language)s calls by voice: typed calls do not count towards "
+                   "%(levels)s certification.", language=language_label(language), levels=levels_text(voice_only))]
+    return [_l("Only calls answered by voice count towards %(levels)s certification; a typed call is practice.",
+               levels=levels_text(voice_only))]

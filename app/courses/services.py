@@ -20,6 +20,7 @@ from ..core.clock import utcnow
 from ..accounts.services import find_user
 from ..content.services import SyncReport
 from ..core import events
+from ..core.errors import UserError
 from ..extensions import db
 from .models import Course, CourseProgress, Lesson, LessonProgress
 
@@ -418,14 +419,19 @@ def quiz_passed(user_id: int, course: Course) -> bool:
 # --- progress ------------------------------------------------------------
 
 
-def _lesson_progress(user_id: int, lesson: Lesson) -> LessonProgress:
+def _lesson_progress(user_id: int, lesson: Lesson, opened_at: datetime | None = None) -> LessonProgress:
+    """The learner's row for the lesson, made when missing. opened_at: when the server first sent them
+    the lesson page (from their session), which starts the reading and time-report clocks."""
     progress = db.session.scalar(select(LessonProgress).where(
         LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson.id))
+    now = utcnow()
+    opened = min(opened_at, now) if opened_at is not None else now
     if progress is None:
-        now = utcnow()
-        progress = LessonProgress(user_id=user_id, lesson=lesson, first_visited_at=now, last_visited_at=now,
-                                  last_time_report_at=now, seconds_spent=0)
+        progress = LessonProgress(user_id=user_id, lesson=lesson, first_visited_at=opened, last_visited_at=now,
+                                  last_time_report_at=opened, seconds_spent=0)
         db.session.add(progress)
+    elif opened < progress.first_visited_at:
+        progress.first_visited_at = opened
     return progress
 
 
@@ -438,11 +444,14 @@ def _course_progress_row(user_id: int, course: Course) -> CourseProgress:
     return progress
 
 
-def record_visit(user_id: int, lesson: Lesson) -> None:
-    progress = _lesson_progress(user_id, lesson)
+def record_visit(user_id: int, lesson: Lesson, opened_at: datetime | None = None) -> LessonProgress:
+    """The learner has the lesson open (the page's script reports it, never the GET that serves the
+    page): the resume point on home and 我的学习, and the course counts as started. Flushes."""
+    progress = _lesson_progress(user_id, lesson, opened_at)
     progress.last_visited_at = utcnow()
     _course_progress_row(user_id, lesson.course)
-    db.session.commit()
+    db.session.flush()
+    return progress
 
 
 def mark_lesson_done(user_id: int, lesson: Lesson) -> bool:
@@ -457,8 +466,11 @@ def mark_lesson_done(user_id: int, lesson: Lesson) -> bool:
     return completed
 
 
-class LessonTooSoon(Exception):
+class LessonTooSoon(UserError):
     """The learner asked to mark a lesson done before its minimum reading time; str() is the message."""
+
+    code = "too_soon"
+    status = 409
 
 
 def min_reading_seconds(lesson: Lesson) -> float:
@@ -467,13 +479,16 @@ def min_reading_seconds(lesson: Lesson) -> float:
     return max(0.0, share * lesson.estimated_minutes * 60)
 
 
-def complete_lesson(user_id: int, lesson: Lesson) -> bool:
+def complete_lesson(user_id: int, lesson: Lesson, opened_at: datetime | None = None) -> bool:
     """The learner's "mark as done": allowed once the minimum reading time has passed since the
-    server first sent them the lesson page (server clock, nothing the browser reports). Earlier,
-    raises LessonTooSoon and reports the attempt with events.evidence_too_fast. Returns what
+    server first sent them the lesson page (server clock, nothing the browser reports: opened_at
+    comes from their signed session, the stored first visit from an earlier one). Earlier, raises
+    LessonTooSoon and reports the attempt with events.evidence_too_fast. Returns what
     mark_lesson_done returns."""
     progress = db.session.scalar(select(LessonProgress).where(
         LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson.id))
+    if opened_at is not None:
+        progress = record_visit(user_id, lesson, opened_at)  # the page was served: the learner has seen it
     if progress is None or progress.completed_at is None:
         minimum = min_reading_seconds(lesson)
         elapsed = max(0.0, (utcnow() - progress.first_visited_at).total_seconds()) if progress else 0.0
@@ -489,14 +504,15 @@ def complete_lesson(user_id: int, lesson: Lesson) -> bool:
     return mark_lesson_done(user_id, lesson)
 
 
-def report_time(user_id: int, lesson: Lesson, seconds: float) -> tuple[int, int]:
-    """Credit reading time reported by the page; returns (seconds credited, total seconds).
+def report_time(user_id: int, lesson: Lesson, seconds: float, opened_at: datetime | None = None) -> tuple[int, int]:
+    """Credit reading time reported by the page; returns (seconds credited, total seconds). Each
+    report is also a visit (the page sends one with 0 seconds as it opens).
 
     Each report is credited at most MAX_SECONDS_PER_REPORT and at most the wall-clock time
     since the previous report (or the first visit), so replaying or inflating reports
     cannot add more time than really passed.
     """
-    progress = _lesson_progress(user_id, lesson)
+    progress = record_visit(user_id, lesson, opened_at)
     now = utcnow()
     elapsed = max(0, int((now - progress.last_time_report_at).total_seconds()))
     credited = max(0, min(int(seconds), MAX_SECONDS_PER_REPORT, elapsed))
@@ -536,11 +552,12 @@ def record_quiz_result(user_id: int, exam_slug: str, attempt_id: int, score: flo
 
 
 def on_exam_attempt_graded(user_id, *, attempt_id, exam_slug, passed, score, **_extra) -> None:
+    """Receiver: the pass is flushed into the sender's transaction, which its request, command or
+    job commits (exams commits after its listeners ran); a receiver never commits for the sender."""
     if not passed:
         return
     record_quiz_result(user_id, exam_slug, attempt_id, score, passed)
-    # The exams domain may send this after committing its own work: commit so the pass is kept.
-    db.session.commit()
+    db.session.flush()
 
 
 # --- demo ----------------------------------------------------------------
@@ -561,6 +578,7 @@ def load_demo_progress() -> list[str]:
         mark_lesson_done(user.id, lesson)
     if half < len(lessons):
         record_visit(user.id, lessons[half])
+        db.session.commit()
     return [f"{DEMO_LEARNER}: {half} of {len(lessons)} lessons done in {courses[0].slug}"]
 
 

@@ -1,12 +1,14 @@
+from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, has_request_context, jsonify, redirect, render_template, request,
-                   send_file, url_for)
+                   send_file, session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from ..core.access import AUTHENTICATED, Role, allow
+from ..core.clock import utcnow
 from ..core.i18n import content_language
 from . import services
 from .forms import MarkDoneForm
@@ -85,10 +87,37 @@ def lesson(slug: str, lesson_slug: str):
     lesson, locked = _open_lesson(slug, lesson_slug)
     if locked:
         return locked
-    services.record_visit(current_user.id, lesson)
+    _note_served(lesson)
     page = services.lesson_page(current_user.id, lesson, content_language())
     return render_template("courses/lesson.html", page=page, form=MarkDoneForm(),
                            quiz_url=_quiz_url(lesson.course.quiz_slug))
+
+
+# When each lesson page was first sent in this session (lesson id → UTC epoch seconds). A GET stores
+# nothing in the database: the visit is recorded by the page's first time report (static/js/courses.js)
+# or by "mark as done", and this time, signed with the session cookie so the browser cannot move it,
+# starts the reading clock for both.
+SERVED_KEY = "lessons_served"
+SERVED_MAX = 40  # lessons remembered per session: the cookie stays small
+
+
+def _note_served(lesson) -> None:
+    served = session.get(SERVED_KEY) or {}
+    key = str(lesson.id)
+    if key in served:
+        return
+    if len(served) >= SERVED_MAX:
+        served.pop(min(served, key=served.get))
+    served[key] = int(utcnow().replace(tzinfo=timezone.utc).timestamp())
+    session[SERVED_KEY] = served
+
+
+def _served_at(lesson) -> datetime | None:
+    """When this session was first sent the lesson page (naive UTC, like the stored times), or None."""
+    stamp = (session.get(SERVED_KEY) or {}).get(str(lesson.id))
+    if not isinstance(stamp, int):
+        return None
+    return datetime.fromtimestamp(stamp, timezone.utc).replace(tzinfo=None)
 
 
 @bp.route("/courses/<slug>/lessons/<lesson_slug>/done", methods=["POST"])
@@ -99,7 +128,7 @@ def mark_done(slug: str, lesson_slug: str):
         return locked
     # The CSRF token was checked by CSRFProtect before this view ran.
     try:
-        completed = services.complete_lesson(current_user.id, lesson)
+        completed = services.complete_lesson(current_user.id, lesson, _served_at(lesson))
     except services.LessonTooSoon as exc:
         flash(str(exc), "error")
         return redirect(url_for("courses.lesson", slug=slug, lesson_slug=lesson_slug))
@@ -164,7 +193,7 @@ def report_time(slug: str, lesson_slug: str):
     seconds = payload.get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
         return jsonify(error=_("Expected a number of seconds.")), 400
-    credited, total = services.report_time(current_user.id, lesson, seconds)
+    credited, total = services.report_time(current_user.id, lesson, seconds, _served_at(lesson))
     return jsonify(credited=credited, seconds_spent=total)
 
 

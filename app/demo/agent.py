@@ -15,6 +15,7 @@ from flask import current_app
 
 from ..accounts.models import User
 
+from ..certification import evidence_sources, operations, queries, requirements
 from ..core.clock import utcnow
 from ..core.access import Role
 from ..accounts.services import create_user, find_user
@@ -39,19 +40,18 @@ def _fast_forward():
 
 
 def load_agent(cohort: str) -> list[str]:
-    from ..certification import services as certification
     username, name, password = AGENT
     user = find_user(username)
     if user is None:
         user, _password = create_user(username, name, (Role.LEARNER,), cohort=cohort, password=password,
                                       must_change_password=False)
         db.session.commit()
-    if _holds(user, certification):
+    if _holds(user):
         return [f"{username}: holds 座席, unchanged"]
-    version = certification.current_version()
+    version = requirements.current_version()
     if version is None:
         return [f"{username}: no certification rules loaded (sync the content first)"]
-    spec = certification.level_spec(certification.spec_of(version), AGENT_LEVEL)
+    spec = requirements.level_spec(requirements.spec_of(version), AGENT_LEVEL)
     report: list[str] = []
     with _fast_forward():
         for requirement in spec.requirements:
@@ -60,22 +60,22 @@ def load_agent(cohort: str) -> list[str]:
             elif requirement.kind == "exam_passed":
                 report.extend(_exam(user, requirement.exam))
             elif requirement.kind == "roleplay_passes":
-                report.extend(_calls(user, requirement, certification))
-    certification.reevaluate(user.id)
+                report.extend(_calls(user, requirement))
+    operations.reevaluate(user.id)
     db.session.commit()
-    if _holds(user, certification):
-        certificate = next(c for c in certification.certificates_of(user.id)
+    if _holds(user):
+        certificate = next(c for c in queries.certificates_of(user.id)
                            if c.level == AGENT_LEVEL and c.is_valid(utcnow()))
         report.append(f"{username}: 座席 certificate issued (verification code {certificate.code})")
     else:
-        missing = [m for r in certification.status_report(user)["requirements"] for m in r["missing"]]
+        missing = [m for r in queries.status_report(user)["requirements"] for m in r["missing"]]
         report.append(f"{username}: 座席 not reached: " + "; ".join(missing))
     return report
 
 
-def _holds(user: User, certification) -> bool:
+def _holds(user: User) -> bool:
     now = utcnow()
-    return any(c.level == AGENT_LEVEL and c.is_valid(now) for c in certification.certificates_of(user.id))
+    return any(c.level == AGENT_LEVEL and c.is_valid(now) for c in queries.certificates_of(user.id))
 
 
 def _courses(user: User, slugs) -> list[str]:
@@ -147,57 +147,60 @@ def perfect_answer(entry: dict):
     return None
 
 
-def _calls(user: User, requirement, certification) -> list[str]:
+def _calls(user: User, requirement) -> list[str]:
     """Typed calls answered with each moment's model reply, signed off by the demo trainer: they stand
     in for voice passes only where this server cannot grade the call's language by voice."""
-    from ..roleplays import services as roleplays
+    from ..roleplays import queries as roleplay_queries
     trainer = find_user(TRAINER)
     if trainer is None:
         return [f"agent: no `{TRAINER}` account to sign the typed calls off"]
-    voice = certification.voice_languages() or frozenset()
+    voice = evidence_sources.voice_languages() or frozenset()
     if not (requirement.voice_only and requirement.voice_substitute == "typed_signoff"):
         return ["agent: the rules ask for voice calls; the demo cannot speak them"]
-    scenarios = [row for row in roleplays.library()
+    scenarios = [row for row in roleplay_queries.library()
                  if row.current_version.difficulty >= requirement.min_difficulty
                  and row.current_version.language not in voice]
     if not scenarios:
         return ["agent: every scenario's language is graded by voice here; the demo cannot speak the calls"]
-    counted = _signed_off_passes(user, requirement, certification)
+    counted = _signed_off_passes(user, requirement)
     lines = []
     for scenario in scenarios * 2:
         if counted >= requirement.count:
             break
-        attempt = _typed_call(user.id, scenario.slug, roleplays)
+        attempt = _typed_call(user.id, scenario.slug)
         if attempt is None or not attempt.passed:
             continue
-        certification.sign_off_call(trainer, attempt.id, "演示：文字通话，培训师已核对")
+        operations.sign_off_call(trainer, attempt.id, "演示：文字通话，培训师已核对")
         counted += 1
         lines.append(f"agent: typed call {scenario.slug} {attempt.score:g}%, signed off by {trainer.username}")
     return lines
 
 
-def _signed_off_passes(user: User, requirement, certification) -> int:
+def _signed_off_passes(user: User, requirement) -> int:
     now = utcnow()
-    evidence = certification.gather_evidence(user.id, certification.spec_of(certification.current_version()), now)
+    evidence = evidence_sources.gather_evidence(user.id, requirements.spec_of(requirements.current_version()), now)
     return sum(1 for r in evidence.roleplays
                if r.passed and r.mode != "voice" and evidence.call_signoff(r.attempt_id, now) is not None)
 
 
-def _typed_call(user_id: int, slug: str, roleplays):
+def _typed_call(user_id: int, slug: str):
     from grading.pipeline import model_reply
+    from ..roleplays import grader as roleplay_grader
+    from ..roleplays import operations as roleplay_operations
+    from ..roleplays import queries as roleplay_queries
     from ..roleplays.models import ENDED
-    attempt = roleplays.start_attempt(user_id, slug, "typed")
-    roleplays.answer_call(attempt, rings=1)
+    attempt = roleplay_operations.start_attempt(user_id, slug, "typed")
+    roleplay_operations.answer_call(attempt, rings=1)
     for _ in range(MAX_REPLIES):
         db.session.refresh(attempt)
         if attempt.status == ENDED:
             break
-        doc = roleplays.doc_of(attempt)
+        doc = roleplay_queries.doc_of(attempt)
         text = model_reply(doc.nodes[attempt.node_id].rubric, doc.language)
-        turn = roleplays.submit_typed(attempt, text)
-        roleplays.grade_turn(turn.id)
+        turn = roleplay_operations.submit_typed(attempt, text)
+        roleplay_grader.grade_turn(turn.id)
     db.session.refresh(attempt)
     if attempt.status != ENDED:
-        roleplays.abandon(attempt)
+        roleplay_operations.abandon(attempt)
         return None
     return attempt

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import soundfile
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +34,7 @@ from grading.scoring import is_passed, percent
 from speech import SpeechError, synthesize
 
 from ..core.clock import utcnow
+from ..core.errors import UserError
 from ..content.services import SyncReport
 from ..core.events import evidence_too_fast, exam_attempt_graded
 from ..extensions import db
@@ -53,37 +54,67 @@ from .models import (
 SAVE_GRACE = timedelta(seconds=5)
 
 
-class ExamError(Exception):
+class ExamError(UserError):
     """A user-facing refusal; str() is a translated message."""
+
+    code = "exam_refused"
+    status = 400
 
 
 class ExamNotFound(ExamError):
-    pass
+    code = "exam_not_found"
+    status = 404
 
 
 class AttemptNotFound(ExamError):
-    pass
+    code = "attempt_not_found"
+    status = 404
 
 
 class ExamUnavailable(ExamError):
     """No attempts left, or the cooldown has not passed."""
+
+    code = "exam_unavailable"
+    status = 409
+
+
+class InvalidAnswer(ExamError):
+    """A response that does not fit its question (unknown option, not a permutation…): only a
+    tampered or outdated page sends one."""
+
+    code = "invalid"  # exams.js tells this 400 from a refused CSRF token by its code
+    status = 400
+    default_message = _l("This answer does not fit the question.")
 
 
 class TypingRefused(ExamError):
     """A listen-and-type answer that was not saved: its audio was never sent, or no person could
     have typed it in the time since."""
 
+    code = "too_fast"
+    status = 422
+
 
 class AttemptClosed(ExamError):
-    """A save or play on an attempt that is already graded (or just closed by its time limit)."""
+    """A save or play on an attempt that is already graded (or just closed by its time limit).
+
+    ``code`` is "time_up" when its time limit closed it, else "closed"; exams.js closes the page on
+    either (status 409) and links the result."""
+
+    code = "closed"
+    status = 409
 
     def __init__(self, attempt: ExamAttempt, expired: bool):
-        self.attempt = attempt
+        self.attempt_id = attempt.id
         self.expired = expired
         super().__init__(
             _l("Time is up: this answer arrived after the time limit and was not saved. "
                "Your attempt was closed with the answers saved before.") if expired
-            else _l("This attempt has already been submitted; answers can no longer be changed."))
+            else _l("This attempt has already been submitted; answers can no longer be changed."),
+            code="time_up" if expired else "closed")
+
+    def json_fields(self) -> dict:
+        return {"result_url": url_for("exams.result", attempt_id=self.attempt_id)}
 
 
 # --- content sync ---------------------------------------------------------------------
@@ -331,11 +362,10 @@ class ExamStatus:
 
 
 def exam_status(user_id: int, exam: Exam) -> ExamStatus:
-    """Attempts, best score, attempts left and cooldown; closes an attempt whose time ran out."""
+    """Attempts, best score, attempts left and cooldown. Read-only: an attempt whose time ran out is
+    not open any more, though it is graded only by a POST (start_attempt, submit) or the command."""
     attempts = attempts_of(user_id, exam.slug)
-    for attempt in attempts:
-        close_if_expired(attempt)
-    open_attempt = next((a for a in attempts if a.is_open), None)
+    open_attempt = next((a for a in attempts if a.is_open and not time_is_up(a)), None)
     graded = [a for a in attempts if a.status == GRADED]
     best = max(graded, key=lambda a: (a.score or 0.0, -a.id), default=None)
     attempts_left = None if exam.attempts_allowed == 0 else max(0, exam.attempts_allowed - len(attempts))
@@ -360,6 +390,8 @@ def start_attempt(user_id: int, slug: str, rng: random.Random | None = None, *,
     exam = get_exam(slug)
     if practice:
         return _start_practice(user_id, exam, rng)
+    for attempt in attempts_of(user_id, exam.slug):
+        close_if_expired(attempt)  # graded now, so its score and cooldown count below
     status = exam_status(user_id, exam)
     if status.open_attempt is not None:
         return status.open_attempt
@@ -458,7 +490,7 @@ def _refuse_closed(attempt: ExamAttempt) -> AttemptClosed:
 def save_answer(attempt: ExamAttempt, question_id: str, raw: Any = None, *, flagged: bool | None = None,
                 has_response: bool = True) -> ExamAnswer:
     """Save one response (autosave), and/or its "flag for review" mark. Raises AttemptClosed after
-    the deadline or submission, paper.InvalidResponse for a response that does not fit the question."""
+    the deadline or submission, InvalidAnswer for a response that does not fit the question."""
     paper_entry(attempt, question_id)
     responses = {question_id: raw} if has_response else {}
     flags = {question_id: flagged} if flagged is not None else None
@@ -468,7 +500,10 @@ def save_answer(attempt: ExamAttempt, question_id: str, raw: Any = None, *, flag
 
 def save_answers(attempt: ExamAttempt, raw_responses: Mapping[str, Any],
                  flags: Mapping[str, bool] | None = None) -> list[ExamAnswer]:
-    cleaned = {qid: paper.clean_response(paper_entry(attempt, qid), raw) for qid, raw in raw_responses.items()}
+    try:
+        cleaned = {qid: paper.clean_response(paper_entry(attempt, qid), raw) for qid, raw in raw_responses.items()}
+    except paper.InvalidResponse as exc:
+        raise InvalidAnswer() from exc
     flags = {qid: bool(value) for qid, value in (flags or {}).items() if paper_entry(attempt, qid)}
     now = utcnow()
     if not _hold_open(attempt, now):
@@ -559,20 +594,6 @@ def listen_audio(attempt: ExamAttempt, question_id: str) -> Path:
     return path
 
 
-def mark_shown(attempt: ExamAttempt) -> None:
-    """Record when listen-and-type questions were first put in front of the learner."""
-    if not attempt.is_open:
-        return
-    now = utcnow()
-    changed = False
-    for answer in attempt.answers:
-        if answer.question_type == "listen_type" and answer.shown_at is None:
-            answer.shown_at = now
-            changed = True
-    if changed:
-        db.session.commit()
-
-
 def submit_attempt(attempt: ExamAttempt, raw_responses: Mapping[str, Any] | None = None,
                    flags: Mapping[str, bool] | None = None) -> ExamAttempt:
     """Save the last responses (if still in time) and grade. Submitting again changes
@@ -588,8 +609,14 @@ def submit_attempt(attempt: ExamAttempt, raw_responses: Mapping[str, Any] | None
     return attempt
 
 
+def time_is_up(attempt: ExamAttempt) -> bool:
+    """The attempt is still stored as open but its time (and the grace for a last save) ran out."""
+    return attempt.is_open and utcnow() > attempt.deadline + SAVE_GRACE
+
+
 def close_if_expired(attempt: ExamAttempt) -> bool:
-    if attempt.is_open and utcnow() > attempt.deadline + SAVE_GRACE:
+    """Close and grade an attempt whose time ran out (write paths and the command, never a GET)."""
+    if time_is_up(attempt):
         return finish_attempt(attempt, CLOSED_EXPIRED)
     return False
 

@@ -1,6 +1,6 @@
 from typing import NamedTuple
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -49,10 +49,7 @@ def _template_helpers():
 
 
 def _own_attempt(attempt_id: int):
-    try:
-        return services.get_attempt(attempt_id, current_user.id)
-    except services.AttemptNotFound:
-        abort(404)
+    return services.get_attempt(attempt_id, current_user.id)  # AttemptNotFound (404) for anyone else's
 
 
 @bp.route("")
@@ -67,10 +64,7 @@ def index():
 @bp.route("/<slug>", methods=["GET", "POST"])
 @allow(Role.LEARNER, Role.TRAINER)
 def start(slug: str):
-    try:
-        exam = services.get_exam(slug)
-    except services.ExamNotFound:
-        abort(404)
+    exam = services.get_exam(slug)
     form = StartForm()
     practice = _practice_choice()
     if form.validate_on_submit():
@@ -100,10 +94,8 @@ def _practice_choice() -> str | None:
 @allow(Role.LEARNER, Role.TRAINER)
 def attempt(attempt_id: int):
     attempt = _own_attempt(attempt_id)
-    services.close_if_expired(attempt)
-    if not attempt.is_open:
+    if not attempt.is_open or services.time_is_up(attempt):
         return redirect(url_for(".result", attempt_id=attempt.id))
-    services.mark_shown(attempt)
     return render_template("exams/attempt.html", attempt=attempt, exam=attempt.exam, form=AnswerSheetForm(),
                            items=list(services.iter_paper(attempt)), seconds_left=services.seconds_left(attempt),
                            unanswered=services.unanswered(attempt))
@@ -123,8 +115,6 @@ def save(attempt_id: int):
     except services.AttemptClosed as exc:
         flash(str(exc), "error")
         return redirect(url_for(".result", attempt_id=attempt.id))
-    except paper.InvalidResponse:
-        abort(400)
     except services.TypingRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for(".attempt", attempt_id=attempt.id))
@@ -142,18 +132,10 @@ def autosave(attempt_id: int, question_id: str):
     if not isinstance(payload, dict) or not ("response" in payload or "flagged" in payload) \
             or not isinstance(payload.get("flagged", False), bool):
         return jsonify(error="bad_request", message=_("Expected JSON with a response.")), 400
-    try:
-        answer = services.save_answer(attempt, question_id, payload.get("response"), flagged=payload.get("flagged"),
-                                      has_response="response" in payload)
-    except services.AttemptNotFound:
-        abort(404)
-    except paper.InvalidResponse:
-        return jsonify(error="invalid", message=_("This answer does not fit the question.")), 400
-    except services.TypingRefused as exc:
-        return jsonify(error="too_fast", message=str(exc)), 422
-    except services.AttemptClosed as exc:
-        return jsonify(error="time_up" if exc.expired else "closed", message=str(exc),
-                       result_url=url_for(".result", attempt_id=attempt.id)), 409
+    # Refusals reach the core handler as JSON: AttemptNotFound 404, InvalidAnswer 400 "invalid",
+    # TypingRefused 422 "too_fast", AttemptClosed 409 "time_up"/"closed" with result_url (exams.js).
+    answer = services.save_answer(attempt, question_id, payload.get("response"), flagged=payload.get("flagged"),
+                                  has_response="response" in payload)
     return jsonify(saved=True, question_id=question_id, saved_at=answer.answered_at.isoformat() + "Z"
                    if answer.answered_at else None, seconds_left=services.seconds_left(attempt),
                    unanswered=services.unanswered(attempt), answered=paper.is_answered(
@@ -166,10 +148,7 @@ def listen_audio(attempt_id: int, question_id: str):
     """A listen-and-type recording, sent per attempt: the first time it is sent starts that
     question's typing clock on the server (the browser is not asked when play was pressed)."""
     attempt = _own_attempt(attempt_id)
-    try:
-        path = services.listen_audio(attempt, question_id)
-    except services.AttemptNotFound:
-        abort(404)
+    path = services.listen_audio(attempt, question_id)
     # conditional=True keeps HTTP Range (browsers seek audio with it); no-store so each new
     # page asks the server again rather than a cache shared with another attempt.
     response = send_file(path, mimetype="audio/wav", conditional=True)
@@ -201,8 +180,6 @@ def submit(attempt_id: int):
                 return redirect(url_for(".summary", attempt_id=attempt.id))
             responses = flags = None  # saved just now
         services.submit_attempt(attempt, responses, flags)
-    except paper.InvalidResponse:
-        abort(400)
     except services.TypingRefused as exc:
         flash(str(exc), "error")  # not submitted: the learner can listen and type again
         return redirect(url_for(".attempt", attempt_id=attempt.id))
@@ -215,7 +192,7 @@ def summary(attempt_id: int):
     """Before submitting: every question answered or not and flagged or not, with links back."""
     attempt = _own_attempt(attempt_id)
     if not attempt.is_open or services.seconds_left(attempt) <= 0:
-        # Closed, or its time is up (the attempt page closes and grades it): nothing left to review.
+        # Closed, or its time is up (the result page offers to grade it): nothing left to review.
         return redirect(url_for(".attempt", attempt_id=attempt.id))
     rows = services.attempt_summary(attempt)
     return render_template("exams/summary.html", attempt=attempt, exam=attempt.exam, rows=rows,
@@ -228,20 +205,20 @@ def summary(attempt_id: int):
 @allow(Role.LEARNER, Role.TRAINER)
 def result(attempt_id: int):
     if has_role(current_user, Role.TRAINER):
-        try:
-            attempt = services.get_attempt(attempt_id)
-        except services.AttemptNotFound:
-            abort(404)
+        attempt = services.get_attempt(attempt_id)
     else:
         attempt = _own_attempt(attempt_id)
-    services.close_if_expired(attempt)
-    if attempt.is_open and attempt.user_id == current_user.id:
+    # A GET grades nothing: an attempt whose time ran out is graded by the POST this page offers
+    # (the learner's "see my result", the attempt page's own submit at 0:00) or `flask exams close-expired`.
+    time_is_up = services.time_is_up(attempt)
+    if attempt.is_open and not time_is_up and attempt.user_id == current_user.id:
         return redirect(url_for(".attempt", attempt_id=attempt.id))
     learner = db.session.get(User, attempt.user_id)
     status = services.exam_status(attempt.user_id, attempt.exam) if attempt.user_id == current_user.id else None
     return render_template("exams/result.html", attempt=attempt, exam=attempt.exam, learner=learner,
                            items=list(services.iter_paper(attempt)), status=status,
-                           expired=attempt.closed_reason == CLOSED_EXPIRED)
+                           expired=attempt.closed_reason == CLOSED_EXPIRED, time_is_up=time_is_up,
+                           form=AnswerSheetForm())
 
 
 @bp.route("/statistics")
@@ -253,9 +230,6 @@ def stats():
 @bp.route("/statistics/<slug>")
 @allow(Role.TRAINER)
 def exam_stats(slug: str):
-    try:
-        exam = services.get_exam(slug)
-    except services.ExamNotFound:
-        abort(404)
+    exam = services.get_exam(slug)
     return render_template("exams/stats_exam.html", exam=exam, rows=services.question_statistics(exam),
                            min_attempts=MIN_ATTEMPTS)

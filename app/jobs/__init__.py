@@ -3,7 +3,7 @@
 Without REDIS_URL nothing here runs and a voice reply is graded inside the web request, as
 in the embedded default. With REDIS_URL the role-play API saves the recording, commits the
 turn as "received", calls ``enqueue_grading(turn_id)`` and answers 202; ``flask jobs worker``
-runs ``roleplays.services.grade_turn`` in worker processes that share the speech models
+runs ``roleplays.grader.grade_turn`` in worker processes that share the speech models
 loaded before they fork, and sweeps turns whose job was lost (a killed worker, a restarted
 Redis). Streamed replies are recognised by a worker while they are spoken (``jobs.streams``).
 ``flask backup`` / ``flask restore`` archive the database and the data folders.

@@ -27,6 +27,7 @@ from flask import current_app
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
+from ..core.errors import UserError
 from ..extensions import db
 
 FORMAT = "agent-academy-backup"
@@ -36,8 +37,14 @@ FOLDERS = {"recordings": "RECORDINGS_DIR", "uploads": "UPLOAD_DIR", "audio-cache
 DB_FILES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 
 
-class BackupError(Exception):
-    """Backup or restore refused or failed; the message says why and what to do."""
+class BackupError(UserError):
+    """Backup or restore refused or failed; the message says why and what to do.
+
+    Raised on the command line only (`flask backup`/`flask restore` print it), so its messages are
+    for operators, in English like the rest of the command line's output."""
+
+    code = "backup_refused"
+    status = 409
 
 
 # --- database helpers ------------------------------------------------------------------------

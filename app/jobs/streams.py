@@ -229,7 +229,9 @@ def _follow(turn_id: int, connection: Redis, lease, stop: threading.Event) -> st
 def _grade(turn_id: int, recogniser, fed: int, chunks: int, broken: bool, connection: Redis,
            progress_key: str) -> str:
     from ..extensions import db
-    from ..roleplays import services
+    from ..roleplays import errors as roleplay_errors
+    from ..roleplays import grader as roleplay_grader
+    from ..roleplays import recordings as roleplay_recordings
     from ..roleplays.models import RECEIVED, Turn
 
     db.session.expire_all()
@@ -239,7 +241,7 @@ def _grade(turn_id: int, recogniser, fed: int, chunks: int, broken: bool, connec
     transcript = None
     if not broken:
         try:  # the live result counts only if it heard exactly the saved recording
-            with wave.open(str(services.recordings_dir() / turn.recording_path)) as saved:
+            with wave.open(str(roleplay_recordings.recordings_dir() / turn.recording_path)) as saved:
                 saved_bytes = saved.getnframes() * saved.getsampwidth()
         except (OSError, wave.Error, EOFError):
             saved_bytes = -1
@@ -251,8 +253,8 @@ def _grade(turn_id: int, recogniser, fed: int, chunks: int, broken: bool, connec
     db.session.rollback()
     connection.hset(progress_key, mapping={"final": 1, "live": int(transcript is not None)})
     try:
-        services.grade_turn(turn_id, recognized=transcript)
-    except services.GradingFailed:
+        roleplay_grader.grade_turn(turn_id, recognized=transcript)
+    except roleplay_errors.GradingFailed:
         return "failed"  # left pending: the sweeper queues it again
     log.info("turn %s: graded by its stream owner (%s chunks fed live, live result %s)",
              turn_id, chunks, "used" if transcript is not None else "not used")

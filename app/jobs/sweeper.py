@@ -9,7 +9,7 @@ the turns not yet graded and queues the ones no live job holds:
 - "received" (saved, never claimed) for longer than JOBS_RECEIVED_GRACE with no queued or
   running job: the job was lost before it started;
 - "grading" whose claim is older than GRADING_CLAIM_TIMEOUT: the worker died; the new job
-  takes the stale claim over (exactly once, see roleplays.services._claim_turn). After
+  takes the stale claim over (exactly once, see roleplays.grader._claim_turn). After
   MAX_CLAIMS interrupted claims the turn is left "pending" for `flask roleplay regrade`, so a
   recording that crashes workers cannot crash them for ever;
 - "pending" (grading raised) whose job is gone (Redis restarted while RQ waited to retry);
@@ -37,7 +37,7 @@ from sqlalchemy import func, select, update
 from ..core.clock import utcnow
 from ..extensions import db
 from ..roleplays.models import GRADING, RECEIVED, TURN_PENDING, Turn
-from ..roleplays.services import MAX_CLAIMS, claim_timeout
+from ..roleplays.grader import MAX_CLAIMS, claim_timeout
 from .queue import current_job, enqueue_grading, redis_connection
 from .streams import lease_held
 

@@ -27,18 +27,18 @@ def worker_app():
 
 
 def grade_turn_job(turn_id: int) -> dict:
-    """Recognise and grade one reply (roleplays.services.grade_turn: claimed, fenced, idempotent).
+    """Recognise and grade one reply (roleplays.grader.grade_turn: claimed, fenced, idempotent).
 
     GradingFailed propagates so RQ's Retry runs the job again later; a turn that is already
     graded, or held by a live claim, makes this a no-op.
     """
     from ..extensions import db
-    from ..roleplays import services
+    from ..roleplays import grader as roleplay_grader
 
     app = worker_app()
     with app.app_context():
         try:
-            turn = services.grade_turn(turn_id)
+            turn = roleplay_grader.grade_turn(turn_id)
             return {"turn_id": turn_id, "status": turn.status if turn is not None else None}
         finally:
             db.session.remove()

@@ -10,7 +10,8 @@ def init_app(app):
     from .views import bp
 
     app.register_blueprint(bp)
-    from ..roleplays.services import register_document_overlay, register_item_overrides
+    from ..roleplays.presenters import register_item_overrides
+    from ..roleplays.sync import register_document_overlay
     from .lessons import overlay
     from .services import override_points
     register_document_overlay(app, overlay)

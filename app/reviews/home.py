@@ -17,7 +17,7 @@ from ..accounts.models import User
 from ..core.clock import utcnow
 from ..core.i18n import content_language
 from ..extensions import db
-from ..roleplays import services as roleplays
+from ..roleplays import presenters as roleplay_presenters
 from ..roleplays.models import ENDED, GRADED, Attempt, Turn
 from .models import ItemOverride, Review, ReviewFlag
 
@@ -110,7 +110,7 @@ def failed_rules(now=None) -> list[dict]:
                 sample.setdefault(rule, item)
     cohorts = sorted(misses, key=lambda c: (-sum(misses[c].values()), c == "", c))[:COHORTS_SHOWN]
     return [{"cohort": cohort,
-             "rules": [{"rule": rule, "label": roleplays.label_of(sample[rule], language), "misses": count,
+             "rules": [{"rule": rule, "label": roleplay_presenters.label_of(sample[rule], language), "misses": count,
                         "people": len(people[(cohort, rule)])}
                        for rule, count in sorted(misses[cohort].items(), key=lambda kv: (-kv[1], kv[0]))
                        [:RULES_PER_COHORT]]}
@@ -141,7 +141,7 @@ def feedback_panel(user) -> str:
                 .where(ItemOverride.attempt_id.in_(list(attempts))).order_by(ItemOverride.created_at.desc())):
             if len(comments[override.attempt_id]) < 3:
                 comments[override.attempt_id].append(
-                    {"label": roleplays.label_of({"rule": override.rule, "item_id": override.item_id}, language),
+                    {"label": roleplay_presenters.label_of({"rule": override.rule, "item_id": override.item_id}, language),
                      "comment": override.comment, "before": override.points_before, "after": override.points_after})
         for review in db.session.scalars(select(Review).options(selectinload(Review.reviewer))
                                           .where(Review.attempt_id.in_(list(attempts)))

@@ -20,7 +20,7 @@ from ..accounts.models import User
 
 from ..core.clock import utcnow
 from ..extensions import db
-from ..roleplays import services as roleplays
+from ..roleplays import presenters as roleplay_presenters, queries as roleplay_queries, sync as roleplay_sync
 from ..roleplays.models import Attempt, Turn
 from ..roleplays.scenario import ScenarioDoc
 from .models import GraderLesson
@@ -53,10 +53,10 @@ class Preview:
 
 def targets(doc: ScenarioDoc, node_id: str, language: str) -> list[Target]:
     """What a phrase can be taught as at this node: its items, then the scenario's rules."""
-    found = [Target(f"item:{item.id}", item.kind, roleplays.label_of(
+    found = [Target(f"item:{item.id}", item.kind, roleplay_presenters.label_of(
         {"rule": f"{item.kind}:{item.source or item.id}", "item_id": item.id, "label": item.label,
          "explanation": item.explanation}, language)) for item in doc.nodes[node_id].rubric]
-    found += [Target(f"rule:{rule.id}", "forbidden", roleplays.label_of(
+    found += [Target(f"rule:{rule.id}", "forbidden", roleplay_presenters.label_of(
         {"rule": f"forbidden:{rule.source or rule.id}", "item_id": rule.id, "label": rule.label,
          "explanation": rule.explanation}, language)) for rule in doc.rules]
     return found
@@ -107,7 +107,7 @@ def _rubrics(doc: ScenarioDoc) -> dict:
 def preview(attempt_id: int, turn_id: int, target: str, phrase: str, reviewer: User, language: str) -> Preview:
     attempt, turn = _reply(attempt_id, turn_id, reviewer)
     phrase = _phrase(turn, phrase)
-    version = roleplays.get_scenario(attempt.version.slug).current_version
+    version = roleplay_queries.get_scenario(attempt.version.slug).current_version
     doc = ScenarioDoc(version.spec)
     if turn.node_id not in doc.nodes:
         raise ReviewError(_l("This scenario no longer has the node of that reply."))
@@ -138,7 +138,7 @@ def teach(attempt_id: int, turn_id: int, target: str, phrase: str, reviewer: Use
                           author_id=reviewer.id, created_at=utcnow())
     db.session.add(lesson)
     db.session.flush()
-    version = roleplays.republish(lesson.scenario_slug, author_id=reviewer.id)
+    version = roleplay_sync.republish(lesson.scenario_slug, author_id=reviewer.id)
     lesson.version = version.version if version is not None else None
     db.session.commit()
     return lesson

@@ -3,7 +3,7 @@
 Attempts and turns belong to the roleplays domain: they are referred to by id, without foreign keys.
 The automatic grade on the turns is never changed; an override is a row here, and the attempt's
 score is recomputed from the automatic items with the latest override of each item applied
-(app.roleplays.services.apply_overrides).
+(app.roleplays.operations.apply_overrides).
 """
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ class GraderLesson(db.Model):
     """A trainer taught the grader from a review: the trainee's words become an accepted phrasing of
     one rubric item of one node (an intent), or a forbidden phrasing (a forbidden item of the node, or
     one of the scenario's rules checked on every reply). Every version of the scenario stored from
-    then on carries it (app.roleplays.services.register_document_overlay), content syncs included."""
+    then on carries it (app.roleplays.sync.register_document_overlay), content syncs included."""
 
     __tablename__ = "grader_lessons"
 

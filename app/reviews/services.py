@@ -3,7 +3,7 @@ and the agreement report (how often trainers keep each rubric rule's automatic v
 
 An override never edits the automatic grade: it is an ItemOverride row (reviewer, when, item, before,
 after, comment), and the attempt's score and pass/fail are recomputed from the automatic items with the
-latest override of each item applied, by app.roleplays.services.apply_overrides.
+latest override of each item applied, by app.roleplays.operations.apply_overrides.
 """
 from __future__ import annotations
 
@@ -19,9 +19,14 @@ from ..accounts.models import User
 
 from ..core.clock import utcnow
 from ..core import events
+from ..core.errors import UserError
 from ..extensions import db
-from ..roleplays import services as roleplays
-from ..roleplays.models import ABANDONED, ENDED, GRADED, GRADING, PENDING, RECEIVED, TURN_PENDING, Attempt, Turn
+from ..roleplays import errors as roleplay_errors
+from ..roleplays import grader as roleplay_grader
+from ..roleplays import operations as roleplay_operations
+from ..roleplays import presenters as roleplay_presenters
+from ..roleplays import queries as roleplay_queries
+from ..roleplays.models import ENDED, GRADED, GRADING, PENDING, RECEIVED, TURN_PENDING, Attempt, Turn
 from ..roleplays.scenario import ScenarioDoc
 from .models import ItemOverride, Review, ReviewFlag
 
@@ -38,8 +43,11 @@ WAITING_TURN = (RECEIVED, TURN_PENDING, GRADING)
 Key = tuple[int | None, str]  # (turn id, or None for a call-level item; item id)
 
 
-class ReviewError(ValueError):
+class ReviewError(UserError):
     """A user-facing refusal; str() is a translated message."""
+
+    code = "review_invalid"
+    status = 400
 
 
 # --- the queue ------------------------------------------------------------------------------------
@@ -68,7 +76,7 @@ def _queue_condition(name: str):
         return and_(Attempt.status == ENDED, Attempt.id.not_in(select(Review.attempt_id)))
     # Newest: anything with something to look at (not calls still ringing or in progress with no reply).
     return or_(Attempt.status.in_((ENDED, PENDING)), Attempt.id.in_(_waiting_ids()),
-               and_(Attempt.status == ABANDONED, Attempt.id.in_(select(Turn.attempt_id))))
+               and_(Attempt.abandoned_condition(), Attempt.id.in_(select(Turn.attempt_id))))  # idle calls too
 
 
 @dataclass
@@ -120,11 +128,11 @@ def queue(name: str = NEWEST, page: int = 1, language: str = "zh-CN") -> QueuePa
 
 
 def grade_now(attempt_id: int) -> Attempt | None:
-    """Grade the attempt's waiting replies now (app.roleplays.services.regrade_attempt).
+    """Grade the attempt's waiting replies now (app.roleplays.grader.regrade_attempt).
 
-    Raises app.roleplays.services.GradingFailed when a reply still cannot be graded.
+    Raises app.roleplays.errors.GradingFailed when a reply still cannot be graded.
     """
-    return roleplays.regrade_attempt(attempt_id)
+    return roleplay_grader.regrade_attempt(attempt_id)
 
 
 # --- overrides --------------------------------------------------------------------------------------
@@ -186,15 +194,16 @@ def _ensure_review(attempt_id: int, reviewer: User) -> None:
 def require_not_own(attempt: Attempt, reviewer: User) -> None:
     """Separation of duties: a trainer who is also a learner never reviews their own call."""
     if attempt.user_id == reviewer.id:
-        raise ReviewError(_l("This is your own call: another trainer has to review it."))
+        raise ReviewError(_l("This is your own call: another trainer has to review it."), code="own_call",
+                          status=403)
 
 
 def _finished(attempt_id: int) -> Attempt:
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
-        raise ReviewError(_l("There is no such call."))
+        raise ReviewError(_l("There is no such call."), code="call_not_found", status=404)
     if attempt.status != ENDED:
-        raise ReviewError(_l("Only a finished call can be reviewed."))
+        raise ReviewError(_l("Only a finished call can be reviewed."), code="call_not_finished", status=409)
     return attempt
 
 
@@ -211,7 +220,7 @@ def override_item(attempt_id: int, turn_id: int | None, item_id: str, points: fl
     turn, item = _find_item(attempt, turn_id, item_id)
     if item is None:
         raise ReviewError(_l("There is no such item in this call."))
-    low, high = item_range(roleplays.doc_of(attempt), turn.node_id if turn else None, item)
+    low, high = item_range(roleplay_queries.doc_of(attempt), turn.node_id if turn else None, item)
     points = float(points)
     if not low - EPSILON <= points <= high + EPSILON:
         low_text, high_text = "%g" % low, "%g" % high
@@ -231,8 +240,8 @@ def override_item(attempt_id: int, turn_id: int | None, item_id: str, points: fl
     wanted = {k: r.points_after for k, r in effective.items()}
     wanted[key] = points
     try:
-        roleplays.apply_overrides(attempt_id, wanted)  # commits the override with the new score
-    except roleplays.RoleplayError as exc:
+        roleplay_operations.apply_overrides(attempt_id, wanted)  # commits the override with the new score
+    except roleplay_errors.RoleplayError as exc:
         db.session.rollback()
         raise ReviewError(_l("The override could not be applied.")) from exc
     return row
@@ -314,13 +323,13 @@ def resolve_flag(row: ReviewFlag, user: User) -> None:
 # --- pages ------------------------------------------------------------------------------------------
 
 def review_page(attempt_id: int, language: str) -> dict | None:
-    """The after-call report (app.roleplays.services.attempt_report) with, per item, the override in effect
+    """The after-call report (app.roleplays.presenters.attempt_report) with, per item, the override in effect
     and the range a trainer may award."""
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
         return None
-    report = roleplays.attempt_report(attempt_id, language)
-    doc = roleplays.doc_of(attempt)
+    report = roleplay_presenters.attempt_report(attempt_id, language)
+    doc = roleplay_queries.doc_of(attempt)
     effective = effective_overrides(attempt_id)
     raw = {(turn.id if turn else None, item["item_id"]): item for turn, item in _items_of(attempt)}
 

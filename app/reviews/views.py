@@ -47,10 +47,10 @@ def queue():
 def attempt(attempt_id: int):
     attempt = _attempt_or_404(attempt_id)
     report = services.review_page(attempt_id, content_language())
-    doc = services.roleplays.doc_of(attempt)
-    current = services.roleplays.get_scenario(attempt.version.slug)
+    doc = services.roleplay_queries.doc_of(attempt)
+    current = services.roleplay_queries.get_scenario(attempt.version.slug)
     teachable = current is not None and current.current_version is not None and attempt.user_id != current_user.id
-    current_doc = services.roleplays.ScenarioDoc(current.current_version.spec) if teachable else doc
+    current_doc = services.roleplay_queries.ScenarioDoc(current.current_version.spec) if teachable else doc
     lesson_targets = {turn["id"]: lessons.targets(current_doc, turn["node_id"], content_language())
                       for turn in report["turns"] if teachable and turn["node_id"] in current_doc.nodes}
     return render_template("reviews/attempt.html", report=report, form=ActionForm(), reviewed_form=ReviewedForm(),
@@ -145,7 +145,7 @@ def reviewed(attempt_id: int):
 @bp.route("/reviews/attempts/<int:attempt_id>/regrade", methods=["POST"])
 @allow(Role.TRAINER)
 def regrade(attempt_id: int):
-    from ..roleplays.services import GradingFailed
+    from ..roleplays.errors import GradingFailed
     _attempt_or_404(attempt_id)
     if ActionForm().validate_on_submit():
         try:

@@ -1,10 +1,10 @@
-"""`flask roleplay ...`: score a reply from the command line, regrade a waiting attempt."""
+"""`flask roleplay ...`: score a reply from the command line, regrade a waiting attempt, expire idle calls."""
 import click
 from flask.cli import AppGroup
 
-from . import services
+from . import errors, grader, operations, text_scoring
 
-roleplay_cli = AppGroup("roleplay", help="Role-play drills: score replies, regrade attempts.")
+roleplay_cli = AppGroup("roleplay", help="Role-play drills: score replies, regrade attempts, expire idle calls.")
 
 
 @roleplay_cli.command("score")
@@ -18,12 +18,12 @@ roleplay_cli = AppGroup("roleplay", help="Role-play drills: score replies, regra
 def score_command(scenario, node, text, ui_language, root):
     """Grade TEXT as a reply at NODE of SCENARIO and print JSON (score, items, tips, transition)."""
     try:
-        doc, phrasebook, source = services.scenario_doc_for(scenario, root)
-        result = services.score_text(doc, node, text, ui_language, phrasebook)
-    except services.RoleplayError as exc:
+        doc, phrasebook, source = text_scoring.scenario_doc_for(scenario, root)
+        result = text_scoring.score_text(doc, node, text, ui_language, phrasebook)
+    except errors.RoleplayError as exc:
         raise click.ClickException(exc.message) from None
     result["source"] = source
-    click.echo(services.dumps(result))
+    click.echo(text_scoring.dumps(result))
 
 
 @roleplay_cli.command("regrade")
@@ -34,16 +34,25 @@ def regrade_command(attempt_id, rescore):
     """Grade the replies of ATTEMPT_ID that are still waiting (saved but not graded); with --rescore,
     grade a finished call's replies again."""
     try:
-        attempt = services.regrade_attempt(attempt_id)
+        attempt = grader.regrade_attempt(attempt_id)
         if rescore and attempt is not None:
-            attempt = services.rescore_attempt(attempt_id)
-    except services.GradingFailed as exc:
+            attempt = grader.rescore_attempt(attempt_id)
+    except errors.GradingFailed as exc:
         raise click.ClickException(f"turn {exc.turn_id} still cannot be graded: {exc.message}") from None
-    except services.RoleplayError as exc:
+    except errors.RoleplayError as exc:
         raise click.ClickException(exc.message) from None
     if attempt is None:
         raise click.ClickException(f"no attempt {attempt_id}")
-    click.echo(services.dumps({"attempt_id": attempt.id, "status": attempt.status, "ending": attempt.ending,
-                               "score": attempt.score, "passed": attempt.passed,
-                               "turns": [{"id": t.id, "status": t.status, "transcript": t.transcript,
-                                          "score_fraction": t.score_fraction} for t in attempt.turns]}))
+    click.echo(text_scoring.dumps({"attempt_id": attempt.id, "status": attempt.status, "ending": attempt.ending,
+                                   "score": attempt.score, "passed": attempt.passed,
+                                   "turns": [{"id": t.id, "status": t.status, "transcript": t.transcript,
+                                              "score_fraction": t.score_fraction} for t in attempt.turns]}))
+
+
+@roleplay_cli.command("expire-idle")
+def expire_idle_command():
+    """Write calls left ringing or in progress for longer than 2 hours as abandoned (run it from cron).
+
+    Pages already show such calls as abandoned without writing; this makes it last. Running it again
+    changes nothing."""
+    click.echo(f"{operations.expire_idle()} idle call(s) marked abandoned")

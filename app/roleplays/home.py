@@ -1,5 +1,5 @@
 """Role-play's home panel for learners: the last drill, to carry on or try again, and the last scores.
-Read-only (a call left idle is expired by the drill pages, not here) and bounded."""
+Read-only and bounded: a call left idle shows as abandoned (Attempt.effective_status) without being written."""
 from __future__ import annotations
 
 from flask import render_template
@@ -21,10 +21,11 @@ def practice_panel(user) -> str:
     language = content_language()
     latest = db.session.scalars(select(Attempt).where(Attempt.user_id == user.id, Attempt.practice.is_(False))
                                 .order_by(Attempt.started_at.desc(), Attempt.id.desc()).limit(1)).first()
+    # Only ended calls have scores: an idle call (abandoned, written or not) is never among them.
     scored = db.session.scalars(select(Attempt).where(Attempt.user_id == user.id, Attempt.practice.is_(False),
                                                       Attempt.status == ENDED, Attempt.score.is_not(None))
                                 .order_by(Attempt.finished_at.desc(), Attempt.id.desc()).limit(SCORES_SHOWN)).all()
     return render_template("roleplays/_home_practice.html", latest=latest,
-                           live=latest is not None and latest.status in (*LIVE_STATUSES, PENDING),
+                           live=latest is not None and latest.effective_status() in (*LIVE_STATUSES, PENDING),
                            title=_title(latest, language) if latest else "",
                            scored=[(attempt, _title(attempt, language)) for attempt in scored])

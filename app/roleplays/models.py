@@ -6,7 +6,7 @@ version it was taken on, so editing a scenario never changes a past grade.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
@@ -18,6 +18,10 @@ from ..extensions import db
 # Attempt.status
 RINGING, IN_CALL, PENDING, ENDED, ABANDONED = "ringing", "in_call", "pending", "ended", "abandoned"
 LIVE_STATUSES = (RINGING, IN_CALL)
+# A call left ringing or in progress this long without activity is abandoned. Reads derive it
+# (Attempt.effective_status, Attempt.abandoned_condition) and never write it: `flask roleplay
+# expire-idle` (cron) and the next write that acts on the call persist it.
+IDLE_ABANDON_AFTER = timedelta(hours=2)
 # Turn.status: received (saved, not graded yet) → grading → graded; a failure leaves it pending.
 RECEIVED, GRADING, GRADED, TURN_PENDING = "received", "grading", "graded", "pending"
 # A voice reply still arriving in chunks (roleplays.streaming); it becomes "received" when it ends.
@@ -30,7 +34,7 @@ class Scenario(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     # "file" (roleplays/<slug>.yaml, owned by the content sync) or "web" (authored in the browser,
-    # published by services.publish_version; the sync never retires it).
+    # published by sync.publish_version; the sync never retires it).
     source: Mapped[str] = mapped_column(String(8), default="file", server_default="file")
     # The version new attempts use. Deliberately no foreign key (the versions table already
     # points here; a cycle would complicate deletes and migrations): kept right by the sync.
@@ -65,7 +69,7 @@ class ScenarioVersion(db.Model):
     difficulty: Mapped[int]
     pass_mark: Mapped[float]
     title: Mapped[dict] = mapped_column(JSON)
-    # The whole resolved scenario: see services.scenario_document.
+    # The whole resolved scenario: see scenario.scenario_document.
     spec: Mapped[dict] = mapped_column(JSON)
     # node id -> synthesized audio file name in AUDIO_CACHE_DIR (served by media.audio).
     audio: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -127,6 +131,29 @@ class Attempt(db.Model):
     def __repr__(self) -> str:
         return f"<Attempt {self.id} {self.status}>"
 
+    def is_idle(self, now: datetime | None = None) -> bool:
+        """Still ringing or in progress, but untouched for longer than IDLE_ABANDON_AFTER: abandoned,
+        though not written as such yet."""
+        return (self.status in LIVE_STATUSES and self.last_activity_at is not None
+                and self.last_activity_at < (now or utcnow()) - IDLE_ABANDON_AFTER)
+
+    def effective_status(self, now: datetime | None = None) -> str:
+        """The status to show and to decide by: an idle live call is abandoned."""
+        return ABANDONED if self.is_idle(now) else self.status
+
+    def is_abandoned(self, now: datetime | None = None) -> bool:
+        return self.effective_status(now) == ABANDONED
+
+    @classmethod
+    def idle_condition(cls, now: datetime | None = None):
+        """SQL for is_idle: live calls untouched for longer than IDLE_ABANDON_AFTER."""
+        return sa.and_(cls.status.in_(LIVE_STATUSES), cls.last_activity_at < (now or utcnow()) - IDLE_ABANDON_AFTER)
+
+    @classmethod
+    def abandoned_condition(cls, now: datetime | None = None):
+        """SQL for is_abandoned: written as abandoned, or idle."""
+        return sa.or_(cls.status == ABANDONED, cls.idle_condition(now))
+
 
 class Turn(db.Model):
     """One reply of the trainee to one customer line."""
@@ -163,7 +190,7 @@ class Turn(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     grading_started_at: Mapped[datetime | None]
     graded_at: Mapped[datetime | None]
-    # The grading claim (services.grade_turn): when it was taken (a stale one may be taken over
+    # The grading claim (grader.grade_turn): when it was taken (a stale one may be taken over
     # once), the token that fences the final write, how often it was claimed, and how many
     # grades were written (0 or 1: a reclaimed turn is never graded twice). Migration 0011.
     claimed_at: Mapped[datetime | None]

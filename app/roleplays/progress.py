@@ -20,7 +20,10 @@ def _counted(statement):
 
 
 def drill_progress(user_ids: Sequence[int]) -> dict[int, DrillProgress]:
-    """Three queries, whatever the number of learners."""
+    """Three queries, whatever the number of learners.
+
+    Only ended calls are evidence, and the latest activity is a time, not a status: a call left idle
+    (shown as abandoned but perhaps not yet written so, see Attempt.effective_status) changes nothing here."""
     finished: dict[int, list[DrillResult]] = defaultdict(list)
     rows = db.session.execute(_counted(
         select(Attempt.user_id, Attempt.id, Attempt.version_id, Attempt.difficulty,

@@ -20,7 +20,7 @@ What is kept where:
 - A stream that breaks (network, closed tab, killed process) leaves a turn "streaming": the reaper
   (embedded), the start-up recovery, or the jobs sweeper (production) finish it from the saved
   recording after STREAM_IDLE_SECONDS; the browser, when a chunk fails, sends the whole recording
-  the old way instead (``submit_voice`` takes it over). Whichever comes first moves the turn from
+  the old way instead (``replies.submit_voice`` takes it over). Whichever comes first moves the turn from
   "streaming" to "received" (a guarded UPDATE), and grading is the usual exactly-once ``grade_turn``.
 """
 from __future__ import annotations
@@ -46,7 +46,7 @@ from speech.errors import AudioError
 from ..core.clock import utcnow
 from ..extensions import db
 from ..speechops import services as speech
-from . import services
+from . import errors, grader, operations, queries, recordings
 from .dispatch import grading_queue
 from .models import IN_CALL, PENDING, RECEIVED, STREAMING, Attempt, Turn
 
@@ -55,7 +55,7 @@ BYTES_PER_SECOND = TARGET_RATE * 2
 SETTINGS = ("STREAM_CHUNK_MAX_MS", "STREAM_CHUNK_MIN_MS", "STREAM_IDLE_SECONDS", "STREAMS_MAX")
 
 
-class StreamRefused(services.BadAudio):
+class StreamRefused(errors.BadAudio):
     """A chunk that is not taken; nothing of it is stored."""
 
     STATUSES = {"out_of_order": 409, "stream_ended": 409, "chunk_too_long": 413, "chunk_format": 400,
@@ -115,7 +115,7 @@ def _write_meta(wav: Path, meta: dict) -> None:
 
 def _cleanup(wav: Path) -> None:
     for path in (_pcm_path(wav), _meta_path(wav), wav.with_suffix(".stream.lock")):
-        services._discard(path)
+        recordings.discard(path)
 
 
 def _write_wav(wav: Path, pcm: bytes) -> None:
@@ -128,7 +128,7 @@ def _write_wav(wav: Path, pcm: bytes) -> None:
             out.writeframes(pcm)
         os.replace(tmp, wav)  # a crash never leaves half a file under the final name
     except BaseException:
-        services._discard(tmp)
+        recordings.discard(tmp)
         raise
 
 
@@ -231,8 +231,8 @@ def _live_enabled() -> bool:
 
 def _recogniser_factory(attempt: Attempt, node_id: str):
     def make() -> RecognitionStream:
-        doc = services.doc_of(attempt)
-        grammar = services.recognition_grammar(doc, node_id)
+        doc = queries.doc_of(attempt)
+        grammar = grader.recognition_grammar(doc, node_id)
         return speech.registry().stream(attempt.language, grammar or None)
     return make
 
@@ -267,18 +267,18 @@ def check_chunk(data: bytes, *, final: bool) -> None:
 
 def open_stream(attempt: Attempt) -> Turn:
     """The first chunk: the reply becomes a turn ("streaming") holding the call, with an empty recording."""
-    services._claim_call(attempt, "voice")
-    if not services.voice_available(attempt.language):
-        raise services.VoiceUnavailable("This call's language cannot be recognised here; reply by typing.")
-    if services.pending_recording_bytes(attempt.user_id) >= services.pending_limit_bytes():
-        raise services.PendingStorageFull("Too many recordings are waiting for grading.")
+    operations.claim_call(attempt, "voice")
+    if not queries.voice_available(attempt.language):
+        raise errors.VoiceUnavailable("This call's language cannot be recognised here; reply by typing.")
+    if recordings.pending_recording_bytes(attempt.user_id) >= recordings.pending_limit_bytes():
+        raise errors.PendingStorageFull("Too many recordings are waiting for grading.")
     relative = Path(f"u{attempt.user_id}") / f"a{attempt.id}" / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex}.wav"
-    wav = services.recordings_dir() / relative
+    wav = recordings.recordings_dir() / relative
     wav.parent.mkdir(parents=True, exist_ok=True)
     _pcm_path(wav).write_bytes(b"")
     _write_meta(wav, {"next": 0, "bytes": 0, "last_len": 0, "closed": False})
     try:
-        return services._add_turn(attempt, "voice", recording_path=relative.as_posix(), status=STREAMING)
+        return operations.add_turn(attempt, "voice", recording_path=relative.as_posix(), status=STREAMING)
     except BaseException:
         _cleanup(wav)
         raise
@@ -299,7 +299,7 @@ def accept_chunk(attempt: Attempt, seq: int, data: bytes, *, final: bool = False
                 raise StreamRefused("This reply has already ended.", code="stream_ended")
             raise StreamRefused("The reply must start with chunk 0.", code="out_of_order")
         turn = open_stream(attempt)
-    wav = services.recordings_dir() / turn.recording_path
+    wav = recordings.recordings_dir() / turn.recording_path
     live = live_streams().open(turn.id, _recogniser_factory(attempt, turn.node_id)) if _live_enabled() else None
     partial = None
     with _locked(wav):
@@ -407,7 +407,7 @@ def finish(turn_id: int, *, speech_ended_ms: int | None = None, replacement: byt
     turn = db.session.get(Turn, turn_id)
     if turn is None or turn.status != STREAMING:
         return None, None
-    wav = services.recordings_dir() / turn.recording_path
+    wav = recordings.recordings_dir() / turn.recording_path
     with _locked(wav):
         db.session.expire_all()
         turn = db.session.get(Turn, turn_id)
@@ -420,7 +420,7 @@ def finish(turn_id: int, *, speech_ended_ms: int | None = None, replacement: byt
                 tmp.write_bytes(replacement)
                 os.replace(tmp, wav)
             except BaseException:
-                services._discard(tmp)
+                recordings.discard(tmp)
                 raise
         elif _pcm_path(wav).exists():
             pcm = _pcm_path(wav).read_bytes()
@@ -435,10 +435,10 @@ def finish(turn_id: int, *, speech_ended_ms: int | None = None, replacement: byt
             speech.load_audio(wav)
         except AudioError as exc:
             _give_back(turn, wav)
-            raise services.BadAudio(exc.message, code=exc.code) from exc
+            raise errors.BadAudio(exc.message, code=exc.code) from exc
         except OSError as exc:  # no recording at all (the stream's files are gone)
             _give_back(turn, wav)
-            raise services.BadAudio(str(exc), code="empty") from exc
+            raise errors.BadAudio(str(exc), code="empty") from exc
         moved = db.session.execute(
             update(Turn).where(Turn.id == turn_id, Turn.status == STREAMING)
             .values(status=RECEIVED, speech_ended_ms=speech_ended_ms if speech_ended_ms is not None
@@ -458,7 +458,7 @@ def finish(turn_id: int, *, speech_ended_ms: int | None = None, replacement: byt
 def _give_back(turn: Turn, wav: Path) -> None:
     """An unusable streamed reply is no reply: remove it and let the trainee answer again."""
     attempt_id = turn.attempt_id
-    services._discard(wav)
+    recordings.discard(wav)
     _cleanup(wav)
     removed = db.session.execute(delete(Turn).where(Turn.id == turn.id, Turn.status == STREAMING)
                                  .execution_options(synchronize_session=False))
@@ -475,7 +475,7 @@ def grade_finished(turn: Turn, transcript: Transcript | None):
     if queue is not None:
         queue.enqueue(turn.id, reason="streamed")
         return None
-    return services.grade_turn(turn.id, recognized=transcript)
+    return grader.grade_turn(turn.id, recognized=transcript)
 
 
 def reap_idle(idle_seconds: float | None = None, *, scan_database: bool = True) -> list[int]:
@@ -489,7 +489,7 @@ def reap_idle(idle_seconds: float | None = None, *, scan_database: bool = True) 
     rows = db.session.execute(select(Turn.id, Turn.recording_path).where(Turn.status == STREAMING)).all() \
         if scan_database else []
     for turn_id, path in rows:
-        wav = services.recordings_dir() / (path or "")
+        wav = recordings.recordings_dir() / (path or "")
         try:
             touched = _meta_path(wav).stat().st_mtime
         except OSError:
@@ -505,7 +505,7 @@ def reap_idle(idle_seconds: float | None = None, *, scan_database: bool = True) 
 def _finish_broken(turn_id: int) -> list[int]:
     try:
         turn, _ = finish(turn_id, reason="broken")
-    except services.BadAudio:
+    except errors.BadAudio:
         current_app.logger.info("turn %s: the broken stream held no usable audio; the call waits again", turn_id)
         return []
     if turn is None:
@@ -514,7 +514,7 @@ def _finish_broken(turn_id: int) -> list[int]:
     current_app.logger.info("turn %s: the stream broke; grading its saved recording", turn_id)
     try:
         grade_finished(turn, None)
-    except services.GradingFailed:
+    except errors.GradingFailed:
         pass
     return [turn_id]
 
@@ -527,7 +527,7 @@ def finish_all_streaming() -> list[int]:
     for turn_id in ids:
         try:
             turn, _ = finish(turn_id, reason="broken")
-        except services.BadAudio:
+        except errors.BadAudio:
             continue
         if turn is not None:
             done.append(turn_id)

@@ -12,13 +12,15 @@ from sqlalchemy import select
 from grading.call import ENDINGS
 
 from ..core.access import Role, allow, has_role
+from ..core.clock import utcnow
 from ..core.i18n import content_language
 from ..core.inputs import db_bigint, db_int
 from ..extensions import db
-from . import services, streaming
+from ..speechops import services as speech
+from . import errors, grader, operations, presenters, queries, recordings, replies, streaming
 from .dispatch import grading_queue
 from .forms import StartForm
-from .models import ABANDONED, ENDED, GRADED, Attempt, Turn
+from .models import ABANDONED, ENDED, GRADED, LIVE_STATUSES, PENDING, RINGING, Attempt, Turn
 from .scenario import ScenarioDoc
 
 bp = Blueprint("roleplays", __name__, template_folder="templates")
@@ -71,7 +73,7 @@ def _message(code: str) -> str:
         return _("The recording is too long. Keep each reply under %(seconds)s seconds.",
                  seconds=int(current_app.config["MAX_AUDIO_SECONDS"]))
     if code == "pending_full":
-        limit_mb = "%g" % (services.pending_limit_bytes() / 1024 / 1024)
+        limit_mb = "%g" % (recordings.pending_limit_bytes() / 1024 / 1024)
         return _("You have too many recordings waiting to be graded (limit %(mb)s MB). "
                  "Wait until they are graded, then record again.", mb=limit_mb)
     return str(ERROR_MESSAGES.get(code, ERROR_MESSAGES["bad_request"]))
@@ -81,9 +83,9 @@ def _error(code: str, status: int):
     return jsonify(error=code, message=_message(code)), status
 
 
-def _refusal(exc: services.RoleplayError):
+def _refusal(exc: errors.RoleplayError):
     code = exc.code
-    if isinstance(exc, services.RoleplayError) and not isinstance(exc, services.BadAudio):
+    if isinstance(exc, errors.RoleplayError) and not isinstance(exc, errors.BadAudio):
         code = {"empty": "empty_text", "too_long": "text_too_long"}.get(code, code)
     return _error(code, exc.status)
 
@@ -108,20 +110,21 @@ def _own_attempt(attempt_id: int) -> Attempt:
 @allow(Role.LEARNER, Role.TRAINER)
 def index():
     ui = content_language()
-    attempts = services.user_attempts(current_user.id, include_practice=True)
+    attempts = queries.user_attempts(current_user.id, include_practice=True)
     best: dict[int, float] = {}
     live: dict[int, Attempt] = {}
+    now = utcnow()
     for attempt in attempts:
         if attempt.status == ENDED and attempt.score is not None and not attempt.practice:
             best[attempt.scenario_id] = max(best.get(attempt.scenario_id, 0.0), attempt.score)
-        if attempt.status in ("ringing", "in_call", "pending") and attempt.scenario_id not in live:
+        if attempt.effective_status(now) in (*LIVE_STATUSES, PENDING) and attempt.scenario_id not in live:
             live[attempt.scenario_id] = attempt
-    voice = services.speech.voice_languages()
-    rows = services.library()
+    voice = speech.voice_languages()
+    rows = queries.library()
     languages = sorted({row.current_version.language for row in rows})
     wanted = _library_filter(languages)
-    counts = services.attempt_counts(current_user.id)
-    assigned = services.assigned_drills(current_user) if has_role(current_user, Role.LEARNER) else {}
+    counts = queries.attempt_counts(current_user.id)
+    assigned = queries.assigned_drills(current_user) if has_role(current_user, Role.LEARNER) else {}
     scenarios = []
     for row in rows:
         doc = ScenarioDoc(row.current_version.spec)
@@ -143,21 +146,21 @@ def index():
                            scenario_languages=languages, is_learner=has_role(current_user, Role.LEARNER))
 
 
-def _library_filter(languages: list[str]) -> services.LibraryFilter:
+def _library_filter(languages: list[str]) -> queries.LibraryFilter:
     """The library's search and filters from the query string (unknown values are ignored)."""
-    text = " ".join((request.args.get("q") or "").split())[:services.MAX_SEARCH]
+    text = " ".join((request.args.get("q") or "").split())[:queries.MAX_SEARCH]
     difficulty = request.args.get("difficulty", type=db_int)
     language = request.args.get("language") or ""
-    return services.LibraryFilter(text=text, difficulty=difficulty if difficulty in (1, 2, 3) else None,
-                                  language=language if language in languages else "",
-                                  mine=request.args.get("mine") == "1")
+    return queries.LibraryFilter(text=text, difficulty=difficulty if difficulty in (1, 2, 3) else None,
+                                 language=language if language in languages else "",
+                                 mine=request.args.get("mine") == "1")
 
 
 @bp.route("/roleplays/history")
 @allow(Role.LEARNER)
 def history():
     ui = content_language()
-    attempts = services.user_attempts(current_user.id)
+    attempts = queries.user_attempts(current_user.id)
     titles: dict[str, str] = {}
     for a in attempts:
         titles.setdefault(a.version.slug, ScenarioDoc(a.version.spec).text("title", ui))
@@ -166,21 +169,21 @@ def history():
         scenario = ""  # an unknown or foreign slug shows every call
     shown = [a for a in attempts if not scenario or a.version.slug == scenario]
     rows = [{"attempt": a, "title": titles[a.version.slug]} for a in shown]
-    return render_template("roleplays/history.html", rows=rows, trend=services.score_trend(shown),
-                           weakest=services.weakest_items(current_user.id, ui), scenario=scenario,
+    return render_template("roleplays/history.html", rows=rows, trend=presenters.score_trend(shown),
+                           weakest=queries.weakest_items(current_user.id, ui), scenario=scenario,
                            scenario_titles=sorted(titles.items(), key=lambda pair: pair[1]))
 
 
 @bp.route("/roleplays/<slug>")
 @allow(Role.LEARNER, Role.TRAINER)
 def briefing(slug: str):
-    scenario = services.get_scenario(slug)
+    scenario = queries.get_scenario(slug)
     if scenario is None:
         abort(404)
     ui = content_language()
     version = scenario.current_version
     doc = ScenarioDoc(version.spec)
-    voice_ok = services.voice_available(version.language)
+    voice_ok = queries.voice_available(version.language)
     form = StartForm()
     if not voice_ok:
         form.mode.data = "typed"
@@ -198,7 +201,7 @@ def _practice_choice() -> str | None:
 @bp.route("/roleplays/<slug>/start", methods=["POST"])
 @allow(Role.LEARNER, Role.TRAINER)
 def start(slug: str):
-    scenario = services.get_scenario(slug)
+    scenario = queries.get_scenario(slug)
     if scenario is None:
         abort(404)
     form = StartForm()
@@ -209,8 +212,8 @@ def start(slug: str):
     choice = _practice_choice()
     practice = choice == "always" or (choice == "optional" and form.practice.data)
     try:
-        attempt = services.start_attempt(current_user.id, slug, wanted, practice=practice)
-    except services.RoleplayError as exc:
+        attempt = operations.start_attempt(current_user.id, slug, wanted, practice=practice)
+    except errors.RoleplayError as exc:
         flash(_message(exc.code), "error")
         return redirect(url_for("roleplays.briefing", slug=slug))
     if wanted == "voice" and attempt.mode == "typed":
@@ -223,7 +226,6 @@ def start(slug: str):
 @allow(Role.LEARNER, Role.TRAINER)
 def call(attempt_id: int):
     attempt = _own_attempt(attempt_id)
-    services.expire_idle(attempt_id=attempt.id)
     doc = ScenarioDoc(attempt.version.spec)
     ui = content_language()
     return render_template(
@@ -243,11 +245,10 @@ def call(attempt_id: int):
 @bp.route("/roleplays/attempts/<int:attempt_id>/report")
 @allow(Role.LEARNER, Role.TRAINER)
 def report(attempt_id: int):
-    attempt = services.attempt_for_user(attempt_id, current_user)
+    attempt = queries.attempt_for_user(attempt_id, current_user)
     if attempt is None:
         abort(404)
-    services.expire_idle(attempt_id=attempt.id)
-    data = services.attempt_report(attempt_id, content_language())
+    data = presenters.attempt_report(attempt_id, content_language())
     return render_template("roleplays/report.html", report=data,
                            own=attempt.user_id == current_user.id)
 
@@ -256,9 +257,9 @@ def report(attempt_id: int):
 @allow(Role.LEARNER, Role.TRAINER)
 def recording(turn_id: int):
     turn = db.session.get(Turn, turn_id)
-    if turn is None or not turn.recording_path or services.attempt_for_user(turn.attempt_id, current_user) is None:
+    if turn is None or not turn.recording_path or queries.attempt_for_user(turn.attempt_id, current_user) is None:
         abort(404)
-    root = services.recordings_dir().resolve()
+    root = recordings.recordings_dir().resolve()
     path = (root / turn.recording_path).resolve()
     if root not in path.parents or not path.is_file():
         abort(404)
@@ -273,19 +274,20 @@ def _state(attempt: Attempt) -> dict:
     version = attempt.version
     doc = ScenarioDoc(version.spec)
     show_caption = attempt.difficulty == 1
-    over = attempt.status in (ENDED, ABANDONED)
+    status = attempt.effective_status()  # an idle call shows as abandoned; only a write persists that
+    over = status in (ENDED, ABANDONED)
     if not over and attempt.node_id in doc.nodes:
         node = {"id": attempt.node_id, "line": doc.nodes[attempt.node_id].line if show_caption else None,
-                "audio_url": services.audio_url(version, attempt.node_id)}
+                "audio_url": presenters.audio_url(version, attempt.node_id)}
     elif not over and attempt.node_id in ENDINGS:
         # The customer's last line (always shown: it has no recording), then the trainee's goodbye.
-        node = {"id": attempt.node_id, "line": services.last_line(doc, attempt.node_id.removeprefix("end:")),
+        node = {"id": attempt.node_id, "line": grader.last_line(doc, attempt.node_id.removeprefix("end:")),
                 "audio_url": None, "closing": True}
     else:
         node = {"id": None, "line": None, "audio_url": None}
     return {
         "attempt_id": attempt.id,
-        "status": attempt.status,
+        "status": status,
         "mode": attempt.mode,
         "language": attempt.language,
         "difficulty": attempt.difficulty,
@@ -293,17 +295,17 @@ def _state(attempt: Attempt) -> dict:
         "anger": attempt.anger,
         "node": node,
         "turns": [{"id": t.id, "node_id": t.node_id, "transcript": t.transcript, "score_fraction": t.score_fraction,
-                   "percent": services.reply_percent(t.score_fraction) if t.score_fraction is not None else None,
+                   "percent": presenters.reply_percent(t.score_fraction) if t.score_fraction is not None else None,
                    "status": t.status} for t in attempt.turns],
         "ended": over,
         "ending": attempt.ending,
         # The customer's last words once the call reached an ending (shown as the call ends).
         "last_line": doc.last_line(attempt.ending) if attempt.status == ENDED and attempt.ending else None,
         "report_url": url_for("roleplays.report", attempt_id=attempt.id),
-        "rings_allowed": int(doc.rings_rule.get("rings", services.RINGS_ALLOWED)),
+        "rings_allowed": int(doc.rings_rule.get("rings", queries.RINGS_ALLOWED)),
         # The server counts the rings (answer_call); the call screen shows the same count.
-        "ring_period_ms": int(services.ring_seconds(version.spec) * 1000),
-        "ring": services.rings_heard(attempt) if attempt.status == "ringing" else attempt.rings,
+        "ring_period_ms": int(queries.ring_seconds(version.spec) * 1000),
+        "ring": queries.rings_heard(attempt) if status == RINGING else attempt.rings,
     }
 
 
@@ -316,7 +318,6 @@ def _fresh(attempt_id: int) -> Attempt:
 @allow(Role.LEARNER, Role.TRAINER)
 def api_state(attempt_id: int):
     attempt = _own_attempt(attempt_id)
-    services.expire_idle(attempt_id=attempt.id)
     # ?turn=ID: how a reply queued for grading is doing (drill.js polls after a 202 "queued");
     # once graded, turn_result is exactly the 200 answer of the turns endpoint. The turn is read
     # BEFORE the call: its grade and the call's next step are one commit, so a graded turn always
@@ -342,7 +343,7 @@ def api_state(attempt_id: int):
 def api_answer(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     # The ring is measured on the server; a "rings" the browser sends is not trusted.
-    services.answer_call(attempt)
+    operations.answer_call(attempt)
     return jsonify(_state(_fresh(attempt_id)))
 
 
@@ -356,15 +357,15 @@ def api_turns(attempt_id: int):
             if upload is None:
                 return _error("no_audio", 400)
             ended_ms = request.form.get("speech_ended_ms", type=db_bigint)
-            turn = services.submit_voice(attempt, upload.read(), ended_ms)
+            turn = replies.submit_voice(attempt, upload.read(), ended_ms)
         elif request.is_json:
             body = request.get_json(silent=True)
             if not isinstance(body, dict) or not isinstance(body.get("text"), str):
                 return _error("bad_request", 400)
-            turn = services.submit_typed(attempt, body["text"])
+            turn = operations.submit_typed(attempt, body["text"])
         else:
             return _error("bad_request", 400)
-    except services.RoleplayError as exc:
+    except errors.RoleplayError as exc:
         return _refusal(exc)
     turn_id = turn.id
     queue = grading_queue() if turn.mode == "voice" else None
@@ -374,8 +375,8 @@ def api_turns(attempt_id: int):
         return jsonify(status="queued", turn_id=turn_id,
                        state_url=url_for("roleplays.api_state", attempt_id=attempt_id, turn=turn_id)), 202
     try:
-        services.grade_turn(turn_id)
-    except services.GradingFailed:
+        grader.grade_turn(turn_id)
+    except errors.GradingFailed:
         return jsonify(status="pending", turn_id=turn_id,
                        message=_("Your reply was saved, but it could not be graded right now. "
                                  "It will be graded later; nothing you said is lost.")), 202
@@ -410,7 +411,7 @@ def api_stream(attempt_id: int):
                            partial=chunk.partial if attempt.difficulty == 1 else None)
         turn, transcript = streaming.finish(chunk.turn.id, speech_ended_ms=request.args.get(
             "speech_ended_ms", type=db_bigint))
-    except services.RoleplayError as exc:
+    except errors.RoleplayError as exc:
         return _refusal(exc)
     if turn is None:
         return _error("stream_ended", 409)
@@ -429,8 +430,8 @@ def _graded_answer(attempt_id: int, turn: Turn, transcript=None, *, streamed: bo
         return jsonify(status="queued", turn_id=turn_id,
                        state_url=url_for("roleplays.api_state", attempt_id=attempt_id, turn=turn_id)), 202
     try:
-        services.grade_turn(turn_id, recognized=transcript)
-    except services.GradingFailed:
+        grader.grade_turn(turn_id, recognized=transcript)
+    except errors.GradingFailed:
         return jsonify(status="pending", turn_id=turn_id,
                        message=_("Your reply was saved, but it could not be graded right now. "
                                  "It will be graded later; nothing you said is lost.")), 202
@@ -440,7 +441,7 @@ def _graded_answer(attempt_id: int, turn: Turn, transcript=None, *, streamed: bo
 
 def _turn_result(turn: Turn, attempt: Attempt, state: dict) -> dict:
     """A graded reply's feedback and the call's state after it."""
-    view = services.turn_view(turn, content_language())
+    view = presenters.turn_view(turn, content_language())
     payload = {key: view[key] for key in ("id", "transcript", "score_fraction", "percent", "items", "judgements",
                                           "passed", "tips", "habitual", "delivery", "mode", "status",
                                           "no_speech", "closing", "skipped")}
@@ -451,5 +452,5 @@ def _turn_result(turn: Turn, attempt: Attempt, state: dict) -> dict:
 @allow(Role.LEARNER, Role.TRAINER)
 def api_abandon(attempt_id: int):
     attempt = _own_attempt(attempt_id)
-    services.abandon(attempt)
+    operations.abandon(attempt)
     return jsonify(_state(_fresh(attempt_id)))

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from ..accounts.models import User, UserRole
 from ..core.access import Role, has_role
 from ..certification.batch import LadderSummary, ladder_summaries
-from ..certification.services import LEVELS, level_label
+from ..certification.labels import LEVELS, level_label
 from ..core import progress
 from ..core.clock import local_datetime
 from ..core.csvfile import csv_bytes

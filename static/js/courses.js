@@ -1,4 +1,5 @@
-// Lesson reading time: report the seconds the page was visible, every 30 s and when the page is left.
+// Lesson reading time: report the page as opened, then the seconds it was visible, every 30 s and when
+// the page is left.
 // The server credits each report at most the time since the previous one, so this is a measure, not a trust.
 (function () {
   "use strict";
@@ -33,6 +34,14 @@
       keepalive: leaving
     }).catch(function () { /* a lost report only loses reading time */ });
   }
+
+  // The page tells the server it is open (a report of 0 seconds): that records the visit — the
+  // resume point on the home page and 我的学习 — since serving the page (a GET) records nothing.
+  window.academyFetch(url, {
+    method: "POST",
+    headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({seconds: 0})
+  }).catch(function () { /* the visit is recorded again by the next report or "mark as done" */ });
 
   setInterval(function () {
     if (document.visibilityState === "visible") {

@@ -1,4 +1,4 @@
-/* The call screen's small helpers, kept apart from drill.js:
+/* The call screen's small helpers, kept apart from drill/main.js:
    - the customer record (case facts) opens as a side panel on wide screens and stays a
      collapsible block on phones;
    - an unsent typed reply is kept in sessionStorage per attempt and reply number, restored

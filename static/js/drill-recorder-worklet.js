@@ -1,4 +1,4 @@
-// AudioWorklet for the drill call screen (static/js/drill.js): mixes the microphone to mono and
+// AudioWorklet for the drill call screen (static/js/drill/mic.js): mixes the microphone to mono and
 // posts it to the page in blocks of 2048 samples at the context's rate; the page downsamples.
 class DrillRecorderProcessor extends AudioWorkletProcessor {
   constructor() {

@@ -1,4 +1,5 @@
-"""Browser tests: the real app served on 127.0.0.1, driven in Debian's Chromium by Playwright."""
+"""Browser tests: the real app served on 127.0.0.1, driven in Debian's Chromium by Playwright
+(one browser and one server for the whole session; helpers: tests/support/browser.py)."""
 from __future__ import annotations
 
 import threading
@@ -7,10 +8,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-CHROMIUM = "/usr/bin/chromium"
-# Flags the sandboxed CI machine needs: no network chatter, no GPU, no sandbox as root.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.support.browser import launch
 
 
 @pytest.fixture(scope="session")
@@ -38,11 +36,6 @@ def playwright_instance():
         yield playwright
 
 
-def launch(playwright, extra_args: list[str] | None = None):
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                      args=CHROMIUM_ARGS + (extra_args or []))
-
-
 @pytest.fixture(scope="session")
 def browser(playwright_instance):
     browser = launch(playwright_instance)
@@ -67,20 +60,3 @@ def phone_page(browser):
     page.set_default_timeout(15000)
     yield page
     context.close()
-
-
-def log_in(page, base_url: str, username: str, password: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form button[type=submit].primary")
-    page.wait_for_load_state("networkidle")
-
-
-def media_duration(audio) -> float:
-    """Load an <audio> element's metadata in the page and return its duration in seconds (fails on a media error)."""
-    return audio.evaluate("""el => new Promise((resolve, reject) => {
-        el.addEventListener('loadedmetadata', () => resolve(el.duration), {once: true});
-        el.addEventListener('error', () => reject(new Error('audio error')), {once: true});
-        el.preload = 'metadata'; el.load();
-    })""")

@@ -8,8 +8,8 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from app.roleplays.scenario import ScenarioDoc
-from tests.app.roleplays.conftest import good_reply as rubric_reply, scenario_doc  # noqa: F401
-from tests.conftest import sync_with_korean  # noqa: F401
+from tests.support.roleplays import good_reply as rubric_reply, scenario_doc  # noqa: F401
+from tests.support.content import sync_with_korean  # noqa: F401
 
 def good_reply(doc: ScenarioDoc, node_id: str, *, first: bool) -> str:
     """A scoring reply for a live call: the greeting on the first reply, the closing when a good
@@ -39,11 +39,12 @@ def play_typed_call(page, reply_for, *, limit: int = 8) -> int:
 
 
 def korean_mic_wav(folder: Path, text: str) -> Path:
-    """espeak-ng Korean speech as 48 kHz mono 16-bit PCM, with 1.5 s of silence before and 3 s after:
-    Chromium loops the file as its fake microphone, and the silence lets end-of-speech detection fire."""
+    """espeak-ng Korean speech as 48 kHz mono 16-bit PCM, with 0.5 s of silence before and 1.5 s after:
+    Chromium loops the file as its fake microphone, and the 2 s between two sentences let end-of-speech
+    detection fire (1 s) and arm again (0.3 s)."""
     raw = folder / "ko-raw.wav"
     out = folder / "ko-mic.wav"
     subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), text], check=True, capture_output=True)
     subprocess.run(["sox", str(raw), "-r", "48000", "-c", "1", "-b", "16", "-e", "signed-integer", str(out),
-                    "pad", "1.5", "3"], check=True, capture_output=True)
+                    "pad", "0.5", "1.5"], check=True, capture_output=True)
     return out

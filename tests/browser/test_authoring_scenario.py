@@ -9,11 +9,11 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.extensions import db
-from app.roleplays import services as roleplays
+from app.roleplays import queries as roleplay_queries
 from app.roleplays.models import Scenario
 from tests.app.authoring.starter_text import starter_scenario
-from tests.browser.conftest import log_in, media_duration
-from tests.conftest import TEST_PASSWORD
+from tests.support.browser import log_in, media_duration
+from tests.support.accounts import TEST_PASSWORD
 
 SLUG = "browser-parcel-late"
 
@@ -71,7 +71,7 @@ def test_trainer_authors_previews_tries_and_publishes(app, live_server, page, ma
         row = db.session.scalar(select(Scenario).where(Scenario.slug == SLUG))
         assert row.source == "web" and row.current_version.version == 1
         assert row.current_version.spec["persona"]["name"] == "周女士"
-        assert SLUG in [scenario.slug for scenario in roleplays.library()]
+        assert SLUG in [scenario.slug for scenario in roleplay_queries.library()]
 
 
 @pytest.mark.browser

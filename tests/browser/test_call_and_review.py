@@ -9,10 +9,10 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.roleplays.models import Attempt
-from tests.app.roleplays.conftest import Drill, good_reply as rubric_reply
-from tests.browser.conftest import log_in
+from tests.support.roleplays import Drill, good_reply as rubric_reply
+from tests.support.browser import log_in
 from tests.browser.drill_helpers import IN_CALL, scenario_doc
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 
 ZH_SLUG = "broadband-outage-refund"
 SHOTS = Path("/tmp/shots")

@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from app.certification import services as certification
+from app.certification import queries
 from tests.app.certification.journey import AGENT_COURSES, earn_agent
-from tests.browser.conftest import log_in
-from tests.conftest import TEST_PASSWORD
+from tests.support.browser import log_in
+from tests.support.accounts import TEST_PASSWORD
 
 
 LAST_COURSE = AGENT_COURSES[-1]
@@ -35,7 +35,7 @@ def test_trainee_certified_and_hr_downloads_pdf_and_csv(page, live_server, ko_co
     with app.app_context():
         # Courses, quizzes and the exam through their services; three real voice calls recognised by Vosk.
         earn_agent(trainee.id, korean_speech, leave_last_lesson=True)
-        assert certification.certificates_of(trainee.id) == []
+        assert queries.certificates_of(trainee.id) == []
 
     # One lesson short: the trainee's page says which course is missing and links to it.
     log_in(page, live_server, "b-trainee", TEST_PASSWORD)

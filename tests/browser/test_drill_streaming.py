@@ -1,8 +1,14 @@
 """Streamed voice replies in real Chromium: the fake microphone's Korean speech goes to the server in
 chunks while it is spoken (live caption of the words heard), and a stream that breaks mid-reply still
-ends in exactly one grade from the saved recording."""
+ends in exactly one grade from the saved recording.
+
+One short reply each (the shortest words the Korean model still recognises), the model loaded before
+the first call (as `flask serve` does) and one fake-microphone browser for the module (a new context
+per test: the fake device starts the file again at every capture). The spoken reply end to end, with
+its feedback and a reload, is tests/browser/test_roleplay_drill.py."""
 from __future__ import annotations
 
+import subprocess
 import time
 import wave
 from pathlib import Path
@@ -13,63 +19,28 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.roleplays.models import Turn
-from tests.browser.conftest import launch, log_in
-from tests.browser.drill_helpers import korean_mic_wav, sync_with_korean
-from tests.conftest import TEST_PASSWORD
+from app.speechops.preload import preload_speech_models
+from tests.browser.drill_helpers import korean_mic_wav
+from tests.support.accounts import TEST_PASSWORD
+from tests.support.browser import launch, log_in
 
 KO_SLUG = "ko-thanks-for-waiting"
-KO_SPEECH = "안녕하세요 기다려 주셔서 감사합니다 죄송합니다 확인하겠습니다"
+KO_SPEECH = "안녕하세요"
 IN_CALL = "#drill[data-phase=customer], #drill[data-phase=reply]"
 VOICE_WAIT_MS = 90000
 GRADED_WITHIN_S = 90  # upper bound for the server to finish a broken stream; the loop ends when it has
+CHUNK_S = 0.24        # one streamed chunk (static/js/drill/stream.js)
 
-
-@pytest.fixture(scope="module")
-def streaming_mic_wav(tmp_path_factory) -> Path:
-    return korean_mic_wav(tmp_path_factory.mktemp("stream-mic"), KO_SPEECH)
-
-
-@pytest.fixture
-def mic_browser(playwright_instance, streaming_mic_wav):
-    browser = launch(playwright_instance, ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                                           f"--use-file-for-fake-audio-capture={streaming_mic_wav}"])
-    yield browser
-    browser.close()
-
-
-def _open_call(browser, live_server, app, tmp_path, make_user, username):
-    sync_with_korean(app, tmp_path)
-    make_user(username, "learner")
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(VOICE_WAIT_MS)
-    requests = {"stream": 0, "stream_done": 0, "upload": 0}
-
-    def seen(request):
-        if request.method == "POST" and "/stream?" in request.url:
-            requests["stream"] += 1
-        elif request.method == "POST" and request.url.endswith("/turns"):
-            requests["upload"] += 1
-    page.on("request", seen)
-    page.on("requestfinished", lambda r: requests.__setitem__(
-        "stream_done", requests["stream_done"] + ("/stream?" in r.url)))
-    log_in(page, live_server, username, TEST_PASSWORD)
-    page.goto(f"{live_server}/roleplays/{KO_SLUG}")
-    page.check("input[name=mode][value=voice]")
-    page.click("form[action$='/start'] button[type=submit]")
-    page.click("#drill-answer")
-    page.wait_for_selector(IN_CALL)
-    return context, page, requests
-
-
-def _turns(app):
-    with app.app_context():
-        db.session.expire_all()
-        return db.session.scalars(select(Turn).order_by(Turn.id)).all()
-
-
-def _stream_leftovers(saved: Path) -> list[Path]:
-    return [p for p in (saved.with_suffix(".stream"), saved.with_suffix(".stream.json")) if p.exists()]
+# Installed in the page before its scripts: every live caption of the trainee's words the page shows
+# (each is on screen only until the next chunk's answer or the grade: too brief to poll for).
+_RECORD_CAPTIONS = """document.addEventListener("DOMContentLoaded", () => {
+  const partial = document.querySelector("#drill-partial");
+  if (!partial) return;
+  window.__captionsShown = [];
+  new MutationObserver(() => {
+    if (!partial.hidden) window.__captionsShown.push(partial.querySelector("#drill-partial-text").textContent);
+  }).observe(partial, {attributes: true, childList: true, subtree: true, characterData: true});
+});"""
 
 
 def _seconds(path: Path) -> float:
@@ -77,32 +48,103 @@ def _seconds(path: Path) -> float:
         return reader.getnframes() / reader.getframerate()
 
 
-@pytest.mark.browser
-def test_a_streamed_voice_reply_shows_the_words_while_spoken_and_is_graded(mic_browser, live_server, make_user,
-                                                                           app, tmp_path):
-    context, page, requests = _open_call(mic_browser, live_server, app, tmp_path, make_user, "b-stream")
-    try:
-        # Difficulty 1: the trainee's words appear while they speak, before the reply is sent.
-        expect(page.locator("#drill-partial")).to_be_visible(timeout=VOICE_WAIT_MS)
-        expect(page.locator("#drill-partial-text")).to_contain_text("안녕하세요", timeout=VOICE_WAIT_MS)
-        expect(page.locator("#drill-log li.drill-log-agent")).to_have_count(1, timeout=VOICE_WAIT_MS)
-        expect(page.locator("#drill-feedback h2")).to_be_visible()
-        transcript = page.locator("#drill-log li.drill-log-agent .drill-log-text").first.inner_text()
-        assert "안녕하세요" in transcript, transcript
-        assert requests["stream"] >= 5 and requests["upload"] == 0, requests
-        assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
-    finally:
+@pytest.fixture(scope="module")
+def streaming_mic_wav(tmp_path_factory) -> Path:
+    return korean_mic_wav(tmp_path_factory.mktemp("stream-mic"), KO_SPEECH)
+
+
+@pytest.fixture(scope="module")
+def spoken_seconds(streaming_mic_wav) -> float:
+    """How long the words themselves last (espeak-ng's output, before the microphone's padding)."""
+    raw = streaming_mic_wav.with_name("ko-raw.wav")
+    out = subprocess.run(["soxi", "-D", str(raw)], check=True, capture_output=True, text=True).stdout
+    return float(out)
+
+
+@pytest.fixture(scope="module")
+def mic_browser(playwright_instance, streaming_mic_wav, app):
+    preload_speech_models(app, "ko-KR")
+    browser = launch(playwright_instance, ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                                           f"--use-file-for-fake-audio-capture={streaming_mic_wav}"])
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def open_call(mic_browser, live_server, ko_content, make_user):
+    """open_call(username) → (page, requests): a voice call answered, the microphone speaking."""
+    contexts = []
+
+    def open_(username):
+        make_user(username, "learner")
+        context = mic_browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+        contexts.append(context)
+        context.add_init_script(_RECORD_CAPTIONS)
+        page = context.new_page()
+        page.set_default_timeout(VOICE_WAIT_MS)
+        requests = {"stream": 0, "stream_done": 0, "upload": 0}
+
+        def seen(request):
+            if request.method == "POST" and "/stream?" in request.url:
+                requests["stream"] += 1
+            elif request.method == "POST" and request.url.endswith("/turns"):
+                requests["upload"] += 1
+        page.on("request", seen)
+        page.on("requestfinished", lambda r: requests.__setitem__(
+            "stream_done", requests["stream_done"] + ("/stream?" in r.url)))
+        log_in(page, live_server, username, TEST_PASSWORD)
+        page.goto(f"{live_server}/roleplays/{KO_SLUG}")
+        page.check("input[name=mode][value=voice]")
+        page.click("form[action$='/start'] button[type=submit]")
+        page.click("#drill-answer")
+        page.wait_for_selector(IN_CALL)
+        return page, requests
+
+    yield open_
+    for context in contexts:
         context.close()
+
+
+def _turns(app):
+    with app.app_context():
+        db.session.expire_all()
+        turns = db.session.scalars(select(Turn).order_by(Turn.id)).all()
+        db.session.remove()
+        return turns
+
+
+def _stream_leftovers(saved: Path) -> list[Path]:
+    return [p for p in (saved.with_suffix(".stream"), saved.with_suffix(".stream.json")) if p.exists()]
+
+
+def _caption_with(page, words: str) -> None:
+    page.wait_for_function("(words) => (window.__captionsShown || []).some((shown) => shown.includes(words))",
+                           arg=words)
+
+
+@pytest.mark.browser
+def test_a_streamed_voice_reply_shows_the_words_while_spoken_and_is_graded(open_call, app, spoken_seconds):
+    # Also covered, with more, by test_roleplay_drill.py's spoken reply; kept here as this file's
+    # baseline for the two faults below (same microphone, same words, nothing broken).
+    page, requests = open_call("b-stream")
+    # Difficulty 1: the trainee's words appear while they speak, before the reply is sent.
+    _caption_with(page, KO_SPEECH)
+    expect(page.locator("#drill-log li.drill-log-agent")).to_have_count(1, timeout=VOICE_WAIT_MS)
+    expect(page.locator("#drill-feedback h2")).to_be_visible()
+    transcript = page.locator("#drill-log li.drill-log-agent .drill-log-text").first.inner_text()
+    assert "안녕하세요" in transcript, transcript
+    assert requests["stream"] >= 5 and requests["upload"] == 0, requests
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    page.context.close()
     turn = _turns(app)[0]  # the looping microphone may already be on the next reply
     assert (turn.mode, turn.status, turn.claims, turn.graded_count) == ("voice", "graded", 1, 1)
-    assert turn.speech_ended_ms and turn.metrics["duration_s"] > 2
-    assert _seconds(Path(app.config["RECORDINGS_DIR"]) / turn.recording_path) > 2
+    # The whole reply is kept: every word spoken (plus the pre-roll and the trimmed closing quiet).
+    assert turn.speech_ended_ms and turn.metrics["duration_s"] > spoken_seconds
+    assert _seconds(Path(app.config["RECORDINGS_DIR"]) / turn.recording_path) > spoken_seconds
 
 
 @pytest.mark.browser
-def test_a_stream_cut_off_mid_reply_falls_back_to_the_whole_recording_graded_once(mic_browser, live_server,
-                                                                                   make_user, app, tmp_path):
-    context, page, requests = _open_call(mic_browser, live_server, app, tmp_path, make_user, "b-cut")
+def test_a_stream_cut_off_mid_reply_falls_back_to_the_whole_recording_graded_once(open_call, app, spoken_seconds):
     passed = {"n": 0}
 
     def cut_after_three(route):
@@ -111,39 +153,40 @@ def test_a_stream_cut_off_mid_reply_falls_back_to_the_whole_recording_graded_onc
             route.continue_()
         else:
             route.abort("connectionreset")
+
+    page, requests = open_call("b-cut")
     page.route("**/stream?*", cut_after_three)
-    try:
-        expect(page.locator("#drill-log li.drill-log-agent")).to_have_count(1, timeout=VOICE_WAIT_MS)
-        expect(page.locator("#drill-feedback h2")).to_be_visible()
-        assert passed["n"] >= 4 and requests["upload"] == 1, (passed, requests)
-    finally:
-        context.close()
+    expect(page.locator("#drill-log li.drill-log-agent")).to_have_count(1, timeout=VOICE_WAIT_MS)
+    expect(page.locator("#drill-feedback h2")).to_be_visible()
+    assert passed["n"] >= 4 and requests["upload"] == 1, (passed, requests)
+    page.context.close()
     turn = _turns(app)[0]
     assert (turn.status, turn.claims, turn.graded_count) == ("graded", 1, 1)
     assert "안녕하세요" in turn.transcript
     # The whole reply was saved, not only the three chunks that got through (0.72 s).
     saved = Path(app.config["RECORDINGS_DIR"]) / turn.recording_path
-    assert _seconds(saved) > 2
+    assert _seconds(saved) > max(3 * CHUNK_S, spoken_seconds)
     assert _stream_leftovers(saved) == []
 
 
 @pytest.mark.browser
-def test_a_tab_closed_mid_reply_is_graded_once_from_what_was_streamed(mic_browser, live_server, make_user, app,
-                                                                      tmp_path, monkeypatch):
+def test_a_tab_closed_mid_reply_is_graded_once_from_what_was_streamed(open_call, app, monkeypatch):
     monkeypatch.setitem(app.config, "STREAM_IDLE_SECONDS", 2)
-    context, page, requests = _open_call(mic_browser, live_server, app, tmp_path, make_user, "b-close")
+    page, requests = open_call("b-close")
     page.wait_for_function("() => document.querySelector('#drill').hasAttribute('data-recording')")
-    expect(page.locator("#drill-partial")).to_be_visible(timeout=VOICE_WAIT_MS)  # a few chunks have been answered
+    page.wait_for_function("() => (window.__captionsShown || []).length > 0")  # a few chunks have been answered
     sent = requests["stream_done"]
-    context.close()  # the trainee closes the tab while still speaking
+    page.context.close()  # the trainee closes the tab while still speaking
     assert sent >= 1
+    # Closed mid-reply: no final chunk arrived, the reply waits for the reaper (STREAM_IDLE_SECONDS).
+    assert [t.status for t in _turns(app)] == ["streaming"]
     deadline = time.monotonic() + GRADED_WITHIN_S
     turns = _turns(app)
     while not (turns and turns[0].status == "graded") and time.monotonic() < deadline:
-        time.sleep(0.5)
+        time.sleep(0.2)
         turns = _turns(app)
     (turn,) = turns
     assert (turn.status, turn.claims, turn.graded_count) == ("graded", 1, 1), turn.error
     saved = Path(app.config["RECORDINGS_DIR"]) / turn.recording_path
-    assert saved.read_bytes()[:4] == b"RIFF" and _seconds(saved) >= 0.24 * sent - 1e-6
+    assert saved.read_bytes()[:4] == b"RIFF" and _seconds(saved) >= CHUNK_S * sent - 1e-6
     assert _stream_leftovers(saved) == []

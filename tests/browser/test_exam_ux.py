@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from app.exams.models import ExamAttempt
 from app.extensions import db
-from tests.browser.conftest import log_in
+from tests.support.browser import log_in
 from tests.browser.test_exams_quiz import (
     QUIZ,
     answer_correctly,
@@ -21,7 +21,7 @@ from tests.browser.test_exams_quiz import (
     shown_order,
     wait_until_saved,
 )
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 
 
 def start(page, live_server, slug: str) -> int:

@@ -12,9 +12,9 @@ from app.core.clock import utcnow
 from app.content.services import load_bundle
 from app.exams.models import ExamAttempt
 from app.extensions import db
-from tests.app.exams.conftest import sync_bundle
-from tests.browser.conftest import log_in
-from tests.conftest import TEST_PASSWORD
+from tests.support.exams import sync_bundle
+from tests.support.browser import log_in
+from tests.support.accounts import TEST_PASSWORD
 
 QUIZ = "quiz-call-handling"
 

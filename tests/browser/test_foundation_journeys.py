@@ -1,8 +1,8 @@
 """Log in as each role, see that role's navigation, switch language, log out — on desktop and phone."""
 import pytest
 
-from tests.browser.conftest import log_in
-from tests.conftest import TEST_PASSWORD
+from tests.support.browser import log_in
+from tests.support.accounts import TEST_PASSWORD
 
 # Navigation each role must see (labels in Chinese, the default language) and must not see.
 EXPECTED_NAV = {

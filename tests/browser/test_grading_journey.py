@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.roleplays.models import Attempt
-from tests.browser.conftest import log_in
+from tests.support.browser import log_in
 from tests.browser.drill_helpers import play_typed_call
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 
 SLUG = "double-billing"
 # Internal rule names people must never see.

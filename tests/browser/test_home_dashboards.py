@@ -9,16 +9,16 @@ from playwright.sync_api import expect
 from app.accounts.models import User
 
 from app.core.clock import utcnow
-from app.certification import services as certification
+from app.certification import operations
 from app.certification.models import ACTIVE, Certificate
 from app.courses.models import Course
 from app.extensions import db
 from app.reviews import services as reviews
 from app.roleplays.models import Attempt
 from tests.app.assignments.helpers import Drill, failed_call
-from tests.app.certification.conftest import days, evidence, install_spec, spec_dict  # noqa: F401  (fixture)
-from tests.browser.conftest import log_in
-from tests.conftest import TEST_PASSWORD
+from tests.support.certification import days, install_spec, spec_dict  # noqa: F401
+from tests.support.browser import log_in
+from tests.support.accounts import TEST_PASSWORD
 
 BASICS = "call-centre-basics"
 
@@ -76,7 +76,7 @@ def test_hr_approves_a_pending_certificate_from_home(page, live_server, make_use
         install_spec(spec_dict(approval="hr"))
     evidence.agent(learner.id, utcnow() - days(1))
     with app.app_context():
-        [certificate] = certification.reevaluate(learner.id)
+        [certificate] = operations.reevaluate(learner.id)
         db.session.commit()
         certificate_id = certificate.id
     log_in(page, live_server, "b-home-hr", TEST_PASSWORD)

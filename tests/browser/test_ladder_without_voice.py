@@ -9,11 +9,11 @@ import pytest
 from playwright.sync_api import expect
 
 from app.accounts.services import find_user
-from app.certification import services as certification
+from app.certification import evidence_sources, queries
 from tests.app.certification.journey import AGENT_COURSES, complete_course, pass_exam
 from tests.app.certification.typed_journey import ZH_SCENARIOS, typed_call
-from tests.browser.conftest import log_in
-from tests.conftest import TEST_PASSWORD
+from tests.support.browser import log_in
+from tests.support.accounts import TEST_PASSWORD
 
 # The notice in Chinese once the catalog has it, in the English msgid until then.
 SIGNOFF_WORDS = ("签核", "signs it off")
@@ -30,12 +30,12 @@ def test_typed_passes_and_a_trainers_sign_off_reach_agent(phone_page, browser, l
     trainee = make_user("t-trainee", "learner", name="学员 孙丽", cohort="2026-春季班")
     make_user("t-trainer", "trainer", name="培训师 王芳")
     with app.app_context():
-        assert "zh-CN" not in certification.voice_languages()
+        assert "zh-CN" not in evidence_sources.voice_languages()
         for slug in AGENT_COURSES:
             complete_course(trainee.id, slug)
         pass_exam(trainee.id, "cert-agent")
         calls = [typed_call(trainee.id, slug).id for slug in ZH_SCENARIOS]
-        assert certification.certificates_of(trainee.id) == []
+        assert queries.certificates_of(trainee.id) == []
 
     # Told up front: on 我的认证 and on the scenario brief.
     log_in(page, live_server, "t-trainee", TEST_PASSWORD)
@@ -70,7 +70,7 @@ def test_typed_passes_and_a_trainers_sign_off_reach_agent(phone_page, browser, l
     page.goto(f"{live_server}/certification")
     assert page.locator("#current-level").inner_text() == "座席"
     with app.app_context():
-        [certificate] = certification.certificates_of(trainee.id)
+        [certificate] = queries.certificates_of(trainee.id)
         assert certificate.level == "agent" and certificate.requirement_version == 2
 
 
@@ -97,7 +97,7 @@ def test_hr_downloads_the_demo_agents_pdf_and_verifies_its_code(page, phone_page
     text = subprocess.run(["pdftotext", str(pdf_path), "-"], capture_output=True, text=True, check=True).stdout
     assert "座席" in text and "座席 赵敏" in text
     with app.app_context():
-        [certificate] = certification.certificates_of(find_user("agent").id)
+        [certificate] = queries.certificates_of(find_user("agent").id)
         code = certificate.code
     assert f"{live_server}/verify/{code}" in text
 

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.roleplays.models import Attempt
 from tests.app.assignments.helpers import Drill, good_call
-from tests.browser.conftest import log_in
-from tests.conftest import TEST_PASSWORD
+from tests.support.browser import log_in
+from tests.support.accounts import TEST_PASSWORD
 
 COMMENT = "开场先道歉再共情，顺序不对。<b>注意</b>"
 

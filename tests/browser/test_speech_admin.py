@@ -1,9 +1,9 @@
 """The admin Speech page in Chromium: reached from the admin menu, readable on a 390 px phone."""
 from __future__ import annotations
 
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 
-from .conftest import log_in
+from tests.support.browser import log_in
 
 
 def test_admin_reaches_the_speech_page_from_the_menu_on_a_phone(phone_page, live_server, make_user):

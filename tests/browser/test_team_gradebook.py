@@ -7,9 +7,9 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from tests.app.certification.journey import complete_course
-from tests.app.team.conftest import drill
-from tests.browser.conftest import log_in
-from tests.conftest import TEST_PASSWORD
+from tests.support.team import drill
+from tests.support.browser import log_in
+from tests.support.accounts import TEST_PASSWORD
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from app.reviews.models import ItemOverride
 from app.roleplays.models import Attempt
 from app.roleplays.scenario import ScenarioDoc
 from tests.app.authoring.starter_text import starter_scenario
-from tests.browser.conftest import log_in, media_duration
+from tests.support.browser import log_in, media_duration
 from tests.browser.drill_helpers import good_reply, play_typed_call, scenario_doc
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 
 SLUG = "browser-parcel-journey"
 TITLE = "快递迟迟未到（培训师新写）"

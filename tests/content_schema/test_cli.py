@@ -6,7 +6,7 @@ from pathlib import Path
 
 from content_schema.__main__ import main
 
-from .conftest import VALID
+from tests.support.content_schema import VALID
 
 REPO = Path(__file__).resolve().parents[2]
 

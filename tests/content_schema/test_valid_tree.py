@@ -7,7 +7,7 @@ from grading.rubric import RubricItem, load_phrasebook
 from content_schema import load_content
 from content_schema.models import SingleQuestion
 
-from .conftest import VALID
+from tests.support.content_schema import VALID
 
 
 def test_counts_and_catalog_order():

@@ -11,19 +11,19 @@ from sqlalchemy import update
 from app.core.clock import utcnow
 from app.extensions import db
 from app.jobs.sweeper import sweep
-from app.roleplays import services
+from app.roleplays import grader as roleplay_grader, operations as roleplay_operations
 from app.roleplays.models import Turn
-from tests.app.roleplays.conftest import HELLO, KO_SLUG, ZH_SLUG, Drill
+from tests.support.roleplays import HELLO, KO_SLUG, ZH_SLUG, Drill
 
-from .conftest import run_jobs
+from tests.support.production import run_jobs
 
 
 
 def _typed_turn(app, user, text="您好") -> int:
     with app.app_context():
-        attempt = services.start_attempt(user.id, ZH_SLUG, "typed")
-        services.answer_call(attempt, 1)
-        return services.submit_typed(attempt, text).id
+        attempt = roleplay_operations.start_attempt(user.id, ZH_SLUG, "typed")
+        roleplay_operations.answer_call(attempt, 1)
+        return roleplay_operations.submit_typed(attempt, text).id
 
 
 def _turn(app, turn_id) -> Turn:
@@ -62,7 +62,7 @@ def test_a_voice_reply_is_queued_then_polled_until_graded(queued, client, ko_con
 def test_a_stale_claim_is_taken_over_once_and_the_first_graders_late_write_is_dropped(app, content, make_user,
                                                                                     monkeypatch):
     turn_id = _typed_turn(app, make_user("kim", "learner"))
-    real_grade = services._grade
+    real_grade = roleplay_grader._grade
     overtaken = []
 
     def slow_grade(turn):
@@ -73,13 +73,13 @@ def test_a_stale_claim_is_taken_over_once_and_the_first_graders_late_write_is_dr
                                .values(claimed_at=utcnow() - timedelta(hours=1)))
             db.session.commit()
             with app.app_context():  # a second worker: its own session
-                assert services.grade_turn(turn_id).status == "graded"
-                assert services.grade_turn(turn_id).graded_count == 1  # a live claim, then graded: no-op
+                assert roleplay_grader.grade_turn(turn_id).status == "graded"
+                assert roleplay_grader.grade_turn(turn_id).graded_count == 1  # a live claim, then graded: no-op
         return real_grade(turn)
 
-    monkeypatch.setattr(services, "_grade", slow_grade)
+    monkeypatch.setattr(roleplay_grader, "_grade", slow_grade)
     with app.app_context():
-        services.grade_turn(turn_id)  # its claim was taken over: it writes nothing
+        roleplay_grader.grade_turn(turn_id)  # its claim was taken over: it writes nothing
     turn = _turn(app, turn_id)
     assert (turn.status, turn.claims, turn.graded_count) == ("graded", 2, 1)
 
@@ -94,7 +94,7 @@ def test_the_sweeper_queues_lost_turns_and_leaves_live_ones(queued, content, mak
                            .values(status="grading", claimed_at=utcnow() - timedelta(hours=1), claims=1))
         db.session.execute(update(Turn).where(Turn.id == poison)
                            .values(status="grading", claimed_at=utcnow() - timedelta(hours=1),
-                                   claims=services.MAX_CLAIMS))
+                                   claims=roleplay_grader.MAX_CLAIMS))
         db.session.commit()
         report = sweep(use_lock=False)
         assert (report.received, report.reclaimed, report.gave_up) == ([lost], [stale], [poison])
@@ -108,7 +108,7 @@ def test_the_sweeper_queues_lost_turns_and_leaves_live_ones(queued, content, mak
     # A pending turn whose job failed for good waits for a person (flask roleplay regrade).
     with queued.app_context():
         assert sweep(use_lock=False).queued == 0
-        assert services.regrade_attempt(_turn(queued, poison).attempt_id).status == "in_call"
+        assert roleplay_grader.regrade_attempt(_turn(queued, poison).attempt_id).status == "in_call"
     assert _turn(queued, poison).graded_count == 1
     del user
 
@@ -121,14 +121,14 @@ def test_a_grade_that_raises_is_retried_by_rq_after_its_interval(queued, client,
     drill = Drill(client, make_user("kim", "learner"))
     attempt_id = drill.start(KO_SLUG, "voice")
     drill.answer(attempt_id, rings=1)
-    from app.roleplays import services as roleplays
+    from app.roleplays import grader as roleplay_grader
     from speech.errors import ModelNotInstalled
 
     def model_gone(language, *args, **kwargs):
         raise ModelNotInstalled(language)  # the model could not be loaded for a moment
     # (An upload to a language with no model at all is refused before it is stored, issue 19 item 14.)
-    recognize = roleplays.speech.recognize
-    monkeypatch.setattr(roleplays.speech, "recognize", model_gone)
+    recognize = roleplay_grader.speech.recognize
+    monkeypatch.setattr(roleplay_grader.speech, "recognize", model_gone)
     turn_id = drill.upload(attempt_id, korean_speech(HELLO)).json["turn_id"]
     assert run_jobs(queued) == 0
     turn = _turn(queued, turn_id)
@@ -144,7 +144,7 @@ def test_a_grade_that_raises_is_retried_by_rq_after_its_interval(queued, client,
             assert time.monotonic() < deadline, "the retry never came due"
             supervisor._move_due_retries()
             time.sleep(0.2)
-    monkeypatch.setattr(roleplays.speech, "recognize", recognize)  # the model is back
+    monkeypatch.setattr(roleplay_grader.speech, "recognize", recognize)  # the model is back
     assert run_jobs(queued) == 1
     turn = _turn(queued, turn_id)
     assert (turn.status, turn.claims, turn.graded_count, turn.error) == ("graded", 2, 1, None)

@@ -12,10 +12,10 @@ from app.jobs.queue import TURN_JOB_KEY
 from app.jobs.streams import LEASE_KEY, NEW_STREAMS, STREAM_KEY, StreamOwners, progress
 from app.jobs.sweeper import sweep
 from app.roleplays.models import Turn
-from tests.app.roleplays.conftest import HELLO
+from tests.support.roleplays import HELLO
 from tests.app.roleplays.test_streaming import _call, chunks_of, pcm_of
 
-from .conftest import run_jobs
+from tests.support.production import run_jobs
 
 
 def _turn(app, turn_id) -> Turn:

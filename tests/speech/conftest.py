@@ -1,4 +1,5 @@
-"""Fixtures for the speech engine tests: real espeak-ng audio and the real Korean Vosk model."""
+"""Fixtures for the speech engine tests: real espeak-ng audio and the real Korean Vosk model
+(helpers: tests/support/speech.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,11 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from speech.asr import ModelRegistry
 from speech.audio import Audio, load_for_recognition
 from speech.models import SpeechConfig, packaged_korean_model
-
-KOREAN_PHRASE = "기다려 주셔서 감사합니다"
 
 
 @pytest.fixture(scope="session")
@@ -52,9 +50,3 @@ def korean_registry(korean_model) -> ModelRegistry:
     """One registry for the whole session: the Korean model takes ~2 s and ~0.5 GB to load."""
     return ModelRegistry(SpeechConfig())
 
-
-def trim_silence(audio: Audio, threshold: float = 0.01) -> np.ndarray:
-    """Samples of ``audio`` without leading and trailing silence (int16)."""
-    samples = np.frombuffer(audio.pcm16, dtype="<i2")
-    loud = np.flatnonzero(np.abs(samples) > threshold * 32768)
-    return samples[loud[0]:loud[-1] + 1]

@@ -9,7 +9,7 @@ from speech.asr import ModelRegistry, grammar_json, transcribe
 from speech.errors import AudioError
 from speech.models import SpeechConfig
 
-from .conftest import KOREAN_PHRASE
+from tests.support.speech import KOREAN_PHRASE
 
 
 @pytest.fixture(scope="module")

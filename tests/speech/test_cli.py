@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from speech.cli import ProgressPrinter, make_speech_cli
 from speech.models import SpeechConfig
 
-from .conftest import KOREAN_PHRASE
+from tests.support.speech import KOREAN_PHRASE
 from .test_install import ModelServer, model_zip
 
 

@@ -10,7 +10,7 @@ from speech.asr import Word
 from speech.metrics import (CHARS_PER_MIN, RATE_PAUSE_S, WORDS_PER_MIN, compute_metrics, count_units,
                             speaking_rate_from_words, voiced_seconds_from_words)
 
-from .conftest import trim_silence
+from tests.support.speech import trim_silence
 
 EN = ("Thank you for calling customer service. I understand that your parcel has not arrived yet, "
       "and I am sorry about that. Let me check the tracking number for you right now.")

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.certification.models import AuditEntry
 from app.extensions import db
-from tests.conftest import TEST_PASSWORD, csrf_token, login_as
+from tests.support.accounts import TEST_PASSWORD
+from tests.support.web import csrf_token, login_as
 
 
 def _client(app, user, language=None):

@@ -10,7 +10,7 @@ import time
 from app.accounts import services
 from app.accounts.models import TEMPORARY_HASH_METHOD, User
 from app.extensions import db
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
 SHEET = re.compile(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"')
 CONFUSABLE = set("0Oo1lIi")

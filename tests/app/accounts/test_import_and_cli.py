@@ -2,7 +2,7 @@ import io
 
 from app.accounts.models import User
 from app.extensions import db
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
 CSV = (
     "username,name,email,cohort,roles\n"

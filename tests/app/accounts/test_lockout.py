@@ -11,7 +11,8 @@ from werkzeug.serving import make_server
 from app.accounts import models as account_models
 from app.accounts.models import LoginThrottle, User
 from app.extensions import db
-from tests.conftest import CSRF_META, TEST_PASSWORD, csrf_token, login_as
+from tests.support.accounts import TEST_PASSWORD
+from tests.support.web import CSRF_META, csrf_token, login_as
 
 LOCKED = ("Too many failed attempts", "失败次数过多")
 REFUSED = ("Wrong username or password", "用户名或密码错误")

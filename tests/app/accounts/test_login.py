@@ -4,7 +4,8 @@ from app.accounts.models import User
 
 from app.core.clock import utcnow
 from app.extensions import db
-from tests.conftest import TEST_PASSWORD, csrf_token, login_as
+from tests.support.accounts import TEST_PASSWORD
+from tests.support.web import csrf_token, login_as
 
 
 def _login(client, username, password):

@@ -9,7 +9,7 @@ import pytest
 from app.accounts import services
 from app.accounts.models import User
 from app.extensions import db
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
 
 def _user(app, username: str) -> User:
@@ -42,7 +42,9 @@ def test_hr_cannot_reset_the_password_of_anyone_but_a_learner(app, people, targe
     assert response.status_code == 403
     after = _user(app, victim.username)
     assert after.password_hash == victim.password_hash and after.session_version == victim.session_version
-    assert "<code>" not in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "<code>" not in page
+    assert f"只有管理员可以修改账号“{victim.username}”" in page  # the refusal says why (services.NotAllowed)
 
 
 def test_hr_resets_a_learners_password_and_admin_resets_a_trainers(app, people):

@@ -7,8 +7,8 @@ from app.exams import services as exams
 from app.exams.paper import correct_options
 from app.extensions import db
 from app.roleplays.models import Attempt
-from tests.app.roleplays.conftest import ZH_SLUG, Drill, bad_reply, good_reply, scenario_doc  # noqa: F401
-from tests.conftest import sync_with_korean  # noqa: F401
+from tests.support.roleplays import ZH_SLUG, Drill, bad_reply, good_reply, scenario_doc  # noqa: F401
+from tests.support.content import sync_with_korean  # noqa: F401
 
 KO_SLUG = "ko-thanks-for-waiting"
 GOOD_PATH = ["opening", "ticket-status", "refund-demand", "confirm-plan"]

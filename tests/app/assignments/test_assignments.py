@@ -16,7 +16,7 @@ from app.courses import services as courses
 from app.courses.models import Course
 from app.extensions import db
 from app.roleplays.models import Attempt
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
 from .helpers import KO_SLUG, ZH_SLUG, Drill, failed_call, good_call, sync_with_korean, take_exam
 
@@ -85,6 +85,10 @@ def test_trainer_assigns_through_the_form(app, client, content, make_user):
             as_text=True), data
     with app.app_context():
         assert len(db.session.scalars(select(Assignment)).all()) == 1
+        # Someone the drill does not reach cannot start it (code and status for the core handler).
+        with pytest.raises(services.NotAssigned) as refused:
+            services.start_drill(db.session.scalar(select(Assignment)), db.session.get(type(trainer), trainer.id))
+        assert (refused.value.code, refused.value.status) == ("not_assigned", 403)
     assert a1.id  # named only to keep the cohort member in the test
 
 
@@ -112,6 +116,7 @@ def test_course_status_follows_lessons_and_the_quiz(app, client, content, make_u
     assert status(app, assignment_id, learner).state == "in_progress"  # the quiz is still to pass
     with app.app_context():
         events.exam_attempt_graded.send(learner.id, attempt_id=1, exam_slug=QUIZ, passed=True, score=90.0)
+        db.session.commit()  # the sender's commit: receivers only flush into its transaction
     done = status(app, assignment_id, learner)
     assert done.state == "done" and done.done_at is not None and not done.overdue
     assert 'data-state="done"' in dashboard_items(client)[COURSE]

@@ -8,8 +8,8 @@ from datetime import timedelta
 from app.accounts.models import User
 from app.assignments import services
 from app.extensions import db
-from tests.app.courses.conftest import complete_course
-from tests.conftest import csrf_token, login_as
+from tests.support.courses import complete_course
+from tests.support.web import csrf_token, login_as
 
 BASICS = "call-centre-basics"
 

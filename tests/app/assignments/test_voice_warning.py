@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.assignments.models import Assignment
 from app.extensions import db
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
 from .helpers import ZH_SLUG
 

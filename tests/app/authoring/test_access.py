@@ -1,8 +1,8 @@
 """Authoring is for trainers: learners and HR are refused everywhere, and only trainers see it in the menu."""
 import pytest
 
-from tests.app.authoring.conftest import scenario_yaml
-from tests.conftest import csrf_token, login_as
+from tests.support.authoring import scenario_yaml
+from tests.support.web import csrf_token, login_as
 
 PAGES = ["/authoring/", "/authoring/scenarios/new", "/authoring/scenarios/import", "/authoring/banks/new",
          "/authoring/banks/import", "/authoring/scenarios/broadband-outage-refund",

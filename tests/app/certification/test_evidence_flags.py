@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.certification.models import EvidenceFlag
 from app.core import events
 from app.extensions import db
-from tests.conftest import login_as
+from tests.support.web import login_as
 
 
 def report(app, user_id: int, **details) -> None:

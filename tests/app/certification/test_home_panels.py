@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 
 from app.core.clock import utcnow
-from app.certification import services
+from app.certification import operations
 from app.certification.models import ACTIVE, PENDING, Certificate
 from app.extensions import db
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
-from .conftest import days, install_spec, spec_dict
+from tests.support.certification import days, install_spec, spec_dict
 
 
 def _english(client):
@@ -58,7 +58,7 @@ def test_hr_approves_a_pending_certificate_from_home(app, client, make_user, evi
         install_spec(spec_dict(approval="hr"))
     evidence.agent(learner.id, utcnow() - days(1))
     with app.app_context():
-        [certificate] = services.reevaluate(learner.id)
+        [certificate] = operations.reevaluate(learner.id)
         db.session.commit()
         assert certificate.status == PENDING
         certificate_id = certificate.id
@@ -84,7 +84,7 @@ def test_hr_sees_certificates_expiring_within_30_days(app, client, make_user, ev
     for person in (soon, later):
         evidence.agent(person.id, utcnow() - days(2))
         with app.app_context():
-            services.reevaluate(person.id)
+            operations.reevaluate(person.id)
             db.session.commit()
     with app.app_context():
         for username, left in (("soon", 10), ("later", 90)):
@@ -104,7 +104,7 @@ def test_own_pending_certificate_is_not_offered_for_approval(app, client, make_u
         install_spec(spec_dict(approval="hr"))
     evidence.agent(both.id, utcnow() - days(1))
     with app.app_context():
-        [certificate] = services.reevaluate(both.id)
+        [certificate] = operations.reevaluate(both.id)
         db.session.commit()
         certificate_id = certificate.id
     login_as(client, both)

@@ -4,11 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.accounts.models import User
-from app.certification import services
+from app.certification import evidence_sources, queries
 from app.certification.models import ACTIVE
 from app.extensions import db
 from app.roleplays.models import Attempt
-from tests.conftest import login_as
+from tests.support.web import login_as
 
 from .journey import AGENT_COURSES, complete_course, earn_agent, pass_exam
 
@@ -17,16 +17,16 @@ def test_real_evidence_issues_the_agent_certificate(app, ko_content, make_user, 
     learner = make_user("li", "learner", name="李明")
     with app.app_context():
         complete_course(learner.id, AGENT_COURSES[0])
-        assert set(services.course_evidence(learner.id)) == {AGENT_COURSES[0]}
-        assert services.certificates_of(learner.id) == []
+        assert set(evidence_sources.course_evidence(learner.id)) == {AGENT_COURSES[0]}
+        assert queries.certificates_of(learner.id) == []
         attempt = pass_exam(learner.id, "cert-agent")
         assert attempt.passed and attempt.score >= 75
-        lt = services.listen_type_evidence(learner.id)
+        lt = evidence_sources.listen_type_evidence(learner.id)
         assert lt and all(r.attempt_id == attempt.id and r.accuracy == 1.0 and r.cpm >= 50 for r in lt)
-        assert services.certificates_of(learner.id) == []  # courses and role-plays still missing
+        assert queries.certificates_of(learner.id) == []  # courses and role-plays still missing
 
         earn_agent(learner.id, korean_speech)
-        [certificate] = services.certificates_of(learner.id)
+        [certificate] = queries.certificates_of(learner.id)
         assert certificate.level == "agent" and certificate.status == ACTIVE
         used = {(ref["kind"], ref["id"]) for r in certificate.evidence["evaluation"]["requirements"]
                 for ref in r["used"]}
@@ -46,7 +46,7 @@ def test_real_evidence_issues_the_agent_certificate(app, ko_content, make_user, 
         refs = [ref for r in certificate.evidence["evaluation"]["requirements"] for ref in r["used"]]
         if "exams.result" in app.view_functions:
             assert any(ref.get("href", "").endswith(f"/attempts/{exam_attempts[0]}/result") for ref in refs)
-        assert services.standing(db.session.get(User, learner.id)).current_level == "agent"
+        assert queries.standing(db.session.get(User, learner.id)).current_level == "agent"
 
 
 def test_learner_page_links_to_the_work_that_is_missing(app, content, make_user, client):

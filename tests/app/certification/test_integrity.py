@@ -13,18 +13,20 @@ from app.accounts.models import User
 
 from app.core.clock import utcnow
 from app.certification import pdf as pdf_module
-from app.certification import services
+from app.certification import operations, queries
+from app.core.errors import UserError
 from app.certification.models import ACTIVE, PENDING, AuditEntry, Certificate, SignOff
 from app.extensions import db
-from tests.conftest import TEST_PASSWORD, csrf_token, login_as
+from tests.support.accounts import TEST_PASSWORD
+from tests.support.web import csrf_token, login_as
 
-from .conftest import days, install_spec, spec_dict
+from tests.support.certification import days, install_spec, spec_dict
 
 
 def _issue_agent(app, evidence, learner):
     evidence.agent(learner.id, utcnow() - days(1))
     with app.app_context():
-        [certificate] = services.reevaluate(learner.id)
+        [certificate] = operations.reevaluate(learner.id)
         db.session.commit()
         return certificate.id, certificate.code
 
@@ -62,9 +64,13 @@ def test_hr_who_is_also_a_learner_cannot_approve_their_own_certificate(app, make
     with app.app_context():
         certificate = db.session.get(Certificate, certificate_id)
         me = db.session.get(User, both.id)
-        for decide in (services.approve, services.reject, services.suspend, services.reinstate, services.revoke):
-            with pytest.raises(services.CertificationError, match="your own certificate"):
+        for decide in (operations.approve, operations.reject, operations.suspend, operations.reinstate,
+                       operations.revoke):
+            with pytest.raises(operations.CertificationError, match="your own certificate") as refused:
                 decide(certificate, me, "reason")
+            # On the one error base: a stable code and status for the one handler (and API callers).
+            assert isinstance(refused.value, UserError)
+            assert (refused.value.code, refused.value.status) == ("separation_of_duties", 403)
         db.session.rollback()
     # A colleague can.
     other = app.test_client()
@@ -83,11 +89,11 @@ def test_trainer_who_is_also_a_learner_cannot_sign_themselves_off(app, make_user
     _post(client, f"/certification/signoffs/learners/{both.id}", {"note": "我自己"}, page="/certification/signoffs")
     with app.app_context():
         assert db.session.scalars(select(SignOff)).all() == []
-        with pytest.raises(services.CertificationError, match="sign yourself off"):
-            services.give_signoff(db.session.get(User, both.id), db.session.get(User, both.id))
+        with pytest.raises(operations.CertificationError, match="sign yourself off"):
+            operations.give_signoff(db.session.get(User, both.id), db.session.get(User, both.id))
         db.session.rollback()
-        services.give_signoff(db.session.get(User, other_trainer.id), db.session.get(User, both.id))
-        assert services.active_signoff(both.id).trainer_id == other_trainer.id
+        operations.give_signoff(db.session.get(User, other_trainer.id), db.session.get(User, both.id))
+        assert queries.active_signoff(both.id).trainer_id == other_trainer.id
 
 
 # --- 8: the exports escape formulas ---------------------------------------------------------------
@@ -99,7 +105,7 @@ def test_roster_and_audit_exports_escape_formula_cells(app, make_user, evidence,
     hr = make_user("hr1", "hr")
     certificate_id, _ = _issue_agent(app, evidence, learner)
     with app.app_context():
-        services.suspend(db.session.get(Certificate, certificate_id), db.session.get(User, hr.id), "@SUM(1+1)")
+        operations.suspend(db.session.get(Certificate, certificate_id), db.session.get(User, hr.id), "@SUM(1+1)")
     client = app.test_client()
     login_as(client, hr)
 
@@ -189,7 +195,7 @@ def test_verify_and_pdf_show_the_name_as_issued_after_a_rename(app, make_user, e
 
 def _account_actions(app, user_id):
     with app.app_context():
-        return [(e.action, e.actor_id, e.reason) for e in reversed(services.audit_trail(user_id))]
+        return [(e.action, e.actor_id, e.reason) for e in reversed(queries.audit_trail(user_id))]
 
 
 def test_renames_role_changes_and_password_resets_are_audited_with_who_did_them(app, make_user):
@@ -237,9 +243,9 @@ def _entries(app, learner, hr, evidence):
     certificate_id, _ = _issue_agent(app, evidence, learner)
     with app.app_context():
         certificate = db.session.get(Certificate, certificate_id)
-        services.suspend(certificate, db.session.get(User, hr.id), "复核")
-        services.reinstate(certificate, db.session.get(User, hr.id), "复核完毕")
-        return [e.id for e in reversed(services.audit_trail())]
+        operations.suspend(certificate, db.session.get(User, hr.id), "复核")
+        operations.reinstate(certificate, db.session.get(User, hr.id), "复核完毕")
+        return [e.id for e in reversed(queries.audit_trail())]
 
 
 def test_audit_verify_passes_on_an_untouched_log(app, make_user, evidence, shipped_rules):

@@ -7,13 +7,13 @@ from sqlalchemy import delete, select, update
 from app.accounts.models import User
 
 from app.core.clock import utcnow
-from app.certification import services
+from app.certification import evidence_sources, operations, queries
 from app.certification.models import (ACTIVE, EXPIRED, PENDING, REJECTED, REVOKED, SUSPENDED, AuditEntry,
                                       AuditLogIsAppendOnly, RequirementVersion)
 from app.core import events
 from app.extensions import db
 
-from .conftest import days, install_spec, months_later, spec_dict
+from tests.support.certification import days, install_spec, months_later, spec_dict
 
 
 def _user(app, user_id) -> User:
@@ -21,11 +21,11 @@ def _user(app, user_id) -> User:
 
 
 def _certificates(user_id):
-    return services.certificates_of(user_id)
+    return queries.certificates_of(user_id)
 
 
 def _actions(user_id):
-    return [(e.action, e.level, e.actor_id) for e in reversed(services.audit_trail(user_id))]
+    return [(e.action, e.level, e.actor_id) for e in reversed(queries.audit_trail(user_id))]
 
 
 def test_evidence_signal_issues_the_agent_certificate_automatically(app, make_user, evidence, shipped_rules):
@@ -45,11 +45,11 @@ def test_evidence_signal_issues_the_agent_certificate_automatically(app, make_us
         used = {(ref["kind"], ref["id"]) for r in evaluation["requirements"] for ref in r["used"]}
         assert ("exam_attempt", 1000) in used and ("course", "call-handling") in used
         assert _actions(learner.id) == [("issued", "agent", None)]
-        entry = services.audit_trail(learner.id)[0]
+        entry = queries.audit_trail(learner.id)[0]
         assert entry.certificate_id == certificate.id and entry.evidence["evaluation"]["met"]
-        assert services.standing(_user(app, learner.id)).current_level == "agent"
+        assert queries.standing(_user(app, learner.id)).current_level == "agent"
         # Nothing new: evaluating again issues nothing more.
-        assert services.reevaluate(learner.id) == []
+        assert operations.reevaluate(learner.id) == []
 
 
 def test_missing_evidence_issues_nothing_and_says_what_is_missing(app, make_user, evidence, shipped_rules):
@@ -57,8 +57,8 @@ def test_missing_evidence_issues_nothing_and_says_what_is_missing(app, make_user
     now = utcnow()
     evidence.agent(learner.id, now - days(1), exam_score=74.9)
     with app.app_context():
-        assert services.reevaluate(learner.id) == []
-        report = services.status_report(_user(app, learner.id))
+        assert operations.reevaluate(learner.id) == []
+        report = queries.status_report(_user(app, learner.id))
         assert report["current_level"] == "trainee" and report["next_level"] == "agent"
         assert report["next_level_met"] is False
         exam = next(r for r in report["requirements"] if r["kind"] == "exam_passed")
@@ -74,10 +74,10 @@ def test_the_ladder_is_climbed_in_one_evaluation_when_everything_is_there(app, m
     evidence.senior(learner.id, now - days(2))
     evidence.expert(learner.id, now - days(1))
     with app.app_context():
-        issued = services.reevaluate(learner.id)
+        issued = operations.reevaluate(learner.id)
         assert [c.level for c in issued] == ["agent", "senior"]  # expert still lacks the sign-off
         db.session.commit()
-        services.give_signoff(_user(app, trainer.id), _user(app, learner.id), "独立处理投诉电话")
+        operations.give_signoff(_user(app, trainer.id), _user(app, learner.id), "独立处理投诉电话")
         levels = {c.level: c.status for c in _certificates(learner.id)}
         assert levels == {"agent": ACTIVE, "senior": ACTIVE, "expert": ACTIVE}
         expert = next(c for c in _certificates(learner.id) if c.level == "expert")
@@ -96,20 +96,20 @@ def test_hr_approval_mode_holds_then_approves(app, make_user, evidence):
     evidence.senior(learner.id, now - days(1))
     with app.app_context():
         install_spec(spec_dict(approval="hr"))
-        [pending] = services.reevaluate(learner.id)
+        [pending] = operations.reevaluate(learner.id)
         db.session.commit()
         assert pending.status == PENDING and pending.issued_at is None and pending.expires_at is None
-        assert services.standing(_user(app, learner.id)).current_level == "trainee"
-        assert services.find_by_code(pending.code) is None  # not a certificate yet
-        assert services.reevaluate(learner.id) == []  # still one pending, not two
-        services.approve(pending, _user(app, hr.id), "材料齐全")
+        assert queries.standing(_user(app, learner.id)).current_level == "trainee"
+        assert queries.find_by_code(pending.code) is None  # not a certificate yet
+        assert operations.reevaluate(learner.id) == []  # still one pending, not two
+        operations.approve(pending, _user(app, hr.id), "材料齐全")
         certificates = {c.level: c for c in _certificates(learner.id)}
         assert certificates["agent"].status == ACTIVE and certificates["agent"].issued_at is not None
         # Holding agent now, the senior level (also met) is held for approval in turn.
         assert certificates["senior"].status == PENDING
         assert [(a, lvl) for a, lvl, _ in _actions(learner.id)] == [
             ("held_for_approval", "agent"), ("approved", "agent"), ("held_for_approval", "senior")]
-        assert services.audit_trail(learner.id)[1].actor_id == hr.id
+        assert queries.audit_trail(learner.id)[1].actor_id == hr.id
 
 
 def test_hr_rejection_is_not_undone_by_the_same_evidence(app, make_user, evidence):
@@ -119,16 +119,17 @@ def test_hr_rejection_is_not_undone_by_the_same_evidence(app, make_user, evidenc
     evidence.agent(learner.id, now - days(1))
     with app.app_context():
         install_spec(spec_dict(approval="hr"))
-        [pending] = services.reevaluate(learner.id)
+        [pending] = operations.reevaluate(learner.id)
         db.session.commit()
-        with pytest.raises(services.CertificationError):
-            services.reject(pending, _user(app, hr.id), "   ")
-        services.reject(pending, _user(app, hr.id), "考试作弊嫌疑")
+        with pytest.raises(operations.CertificationError) as refused:
+            operations.reject(pending, _user(app, hr.id), "   ")
+        assert (refused.value.code, refused.value.status) == ("reason_required", 400)
+        operations.reject(pending, _user(app, hr.id), "考试作弊嫌疑")
         assert pending.status == REJECTED
-        assert services.reevaluate(learner.id) == []
+        assert operations.reevaluate(learner.id) == []
         # New evidence (a better exam attempt) is a new case for HR.
         evidence.exam(learner.id, "cert-agent", 95, now, attempt_id=4242)
-        [again] = services.reevaluate(learner.id)
+        [again] = operations.reevaluate(learner.id)
         assert again.status == PENDING and again.id != pending.id
 
 
@@ -140,25 +141,25 @@ def test_expiry_drops_back_to_the_highest_level_still_held_and_recertification(a
     evidence.senior(learner.id, t0 - days(1))
     with app.app_context():
         install_spec()  # v2 (the shipped file): 12 months
-        assert [c.level for c in services.reevaluate(learner.id, t0)] == ["agent", "senior"]
+        assert [c.level for c in operations.reevaluate(learner.id, t0)] == ["agent", "senior"]
         db.session.commit()
         # v3 shortens the validity to 3 months; the expert level is earned under it a month later.
         install_spec(spec_dict(version=3, expiry_months=3))
         t1 = months_later(t0, 1)
         evidence.expert(learner.id, t1 - days(1))
-        services.give_signoff(_user(app, trainer.id), _user(app, learner.id), now=t1 - days(1))
-        [expert] = services.reevaluate(learner.id, t1)
+        operations.give_signoff(_user(app, trainer.id), _user(app, learner.id), now=t1 - days(1))
+        [expert] = operations.reevaluate(learner.id, t1)
         db.session.commit()
         assert expert.level == "expert" and expert.requirement_version == 3
         assert expert.expires_at == months_later(t1, 3)
-        assert services.standing(_user(app, learner.id), t1).current_level == "expert"
+        assert queries.standing(_user(app, learner.id), t1).current_level == "expert"
 
         # Read lazily just after its end: it counts as expired even before anything persists it.
         t2 = expert.expires_at + days(1)
         assert not expert.is_valid(t2)
-        assert services.standing(_user(app, learner.id), t2).current_level == "senior"
+        assert queries.standing(_user(app, learner.id), t2).current_level == "senior"
         # `flask cert expire` (expire_due) persists it with an audit entry from the system.
-        assert services.expire_due(t2) == [expert]
+        assert operations.expire_due(t2) == [expert]
         db.session.commit()
         assert expert.status == EXPIRED
         assert ("expired", "expert", None) in _actions(learner.id)
@@ -166,12 +167,12 @@ def test_expiry_drops_back_to_the_highest_level_still_held_and_recertification(a
         assert senior.status == ACTIVE and senior.requirement_version == 2
 
         # Re-certification: the old role-plays are outside the 60-day window, fresh ones count.
-        assert services.reevaluate(learner.id, t2) == []
+        assert operations.reevaluate(learner.id, t2) == []
         evidence.roleplays(learner.id, 5, 3, 90, t2 - days(1))
-        [renewed] = services.reevaluate(learner.id, t2)
+        [renewed] = operations.reevaluate(learner.id, t2)
         assert renewed.level == "expert" and renewed.status == ACTIVE and renewed.id != expert.id
         assert renewed.expires_at == months_later(t2, 3)
-        assert services.standing(_user(app, learner.id), t2).current_level == "expert"
+        assert queries.standing(_user(app, learner.id), t2).current_level == "expert"
 
 
 def test_suspend_reinstate_and_revoke(app, make_user, evidence, shipped_rules):
@@ -180,26 +181,26 @@ def test_suspend_reinstate_and_revoke(app, make_user, evidence, shipped_rules):
     now = utcnow()
     evidence.agent(learner.id, now - days(1))
     with app.app_context():
-        [certificate] = services.reevaluate(learner.id)
+        [certificate] = operations.reevaluate(learner.id)
         db.session.commit()
         boss = _user(app, hr.id)
-        with pytest.raises(services.CertificationError):
-            services.suspend(certificate, boss, "")
-        services.suspend(certificate, boss, "客户投诉调查中")
+        with pytest.raises(operations.CertificationError):
+            operations.suspend(certificate, boss, "")
+        operations.suspend(certificate, boss, "客户投诉调查中")
         assert certificate.status == SUSPENDED
-        assert services.standing(_user(app, learner.id)).current_level == "trainee"
-        assert services.reevaluate(learner.id) == []  # a suspension is HR's to lift, not the rules'
-        services.reinstate(certificate, boss, "调查结束，无问题")
+        assert queries.standing(_user(app, learner.id)).current_level == "trainee"
+        assert operations.reevaluate(learner.id) == []  # a suspension is HR's to lift, not the rules'
+        operations.reinstate(certificate, boss, "调查结束，无问题")
         assert certificate.status == ACTIVE
-        assert services.standing(_user(app, learner.id)).current_level == "agent"
-        services.revoke(certificate, boss, "违规操作")
+        assert queries.standing(_user(app, learner.id)).current_level == "agent"
+        operations.revoke(certificate, boss, "违规操作")
         assert certificate.status == REVOKED and certificate.status_reason == "违规操作"
-        assert services.standing(_user(app, learner.id)).current_level == "trainee"
+        assert queries.standing(_user(app, learner.id)).current_level == "trainee"
         # The same evidence never brings a revoked certificate back...
-        assert services.reevaluate(learner.id) == []
+        assert operations.reevaluate(learner.id) == []
         # ...and new evidence after a revocation goes to HR even though approval is automatic.
         evidence.exam(learner.id, "cert-agent", 90, now, attempt_id=777)
-        [renewed] = services.reevaluate(learner.id)
+        [renewed] = operations.reevaluate(learner.id)
         assert renewed.status == PENDING
         assert [a for a, _l, _w in _actions(learner.id)] == [
             "issued", "suspended", "reinstated", "revoked", "held_for_approval"]
@@ -210,7 +211,7 @@ def test_audit_log_refuses_update_and_delete(app, make_user, evidence, shipped_r
     learner = make_user("li", "learner")
     evidence.agent(learner.id, utcnow() - days(1))
     with app.app_context():
-        services.reevaluate(learner.id)
+        operations.reevaluate(learner.id)
         db.session.commit()
         entry = db.session.scalar(select(AuditEntry))
         entry.reason = "rewritten history"
@@ -248,7 +249,7 @@ def test_a_failing_evaluation_does_not_break_the_sender(app, make_user, evidence
 
     def broken(*args, **kwargs):
         raise RuntimeError("exams service down")
-    monkeypatch.setattr(services, "exam_evidence", broken)
+    monkeypatch.setattr(evidence_sources, "exam_evidence", broken)
     with app.app_context():
         events.course_completed.send(learner.id, course_slug="call-handling", completed_at=utcnow())
         assert _certificates(learner.id) == []
@@ -258,7 +259,7 @@ def test_only_learners_are_certified(app, make_user, evidence, shipped_rules):
     trainer = make_user("coach", "trainer")
     evidence.agent(trainer.id, utcnow())
     with app.app_context():
-        assert services.reevaluate(trainer.id) == []
+        assert operations.reevaluate(trainer.id) == []
 
 
 def test_expiring_list(app, make_user, evidence, shipped_rules):
@@ -268,18 +269,18 @@ def test_expiring_list(app, make_user, evidence, shipped_rules):
     evidence.agent(soon.id, earlier - days(1))
     evidence.agent(later.id, now - days(1))
     with app.app_context():
-        services.reevaluate(soon.id, earlier)
-        services.reevaluate(later.id, now)
+        operations.reevaluate(soon.id, earlier)
+        operations.reevaluate(later.id, now)
         db.session.commit()
-        expiring = services.expiring_certificates(30, now)
+        expiring = queries.expiring_certificates(30, now)
         assert [c.holder.username for c in expiring] == ["soon"]
 
 
 def test_add_months_clamps_to_the_month_end():
     from datetime import datetime
-    assert services.add_months(datetime(2026, 1, 31, 9), 1) == datetime(2026, 2, 28, 9)
-    assert services.add_months(datetime(2024, 2, 29), 12) == datetime(2025, 2, 28)
-    assert services.add_months(datetime(2026, 11, 15), 14) == datetime(2028, 1, 15)
+    assert operations.add_months(datetime(2026, 1, 31, 9), 1) == datetime(2026, 2, 28, 9)
+    assert operations.add_months(datetime(2024, 2, 29), 12) == datetime(2025, 2, 28)
+    assert operations.add_months(datetime(2026, 11, 15), 14) == datetime(2028, 1, 15)
 
 
 def test_versions_are_stored_once_and_a_silent_change_is_an_error(app):

@@ -7,10 +7,10 @@ import io
 import re
 
 from app.accounts.models import User
-from app.certification import services
+from app.certification import exports, queries, requirements
 from app.extensions import db
-from tests.app.team.conftest import complete_courses, exam_attempt
-from tests.conftest import login_as
+from tests.support.team import complete_courses, exam_attempt
+from tests.support.web import login_as
 
 
 def _rows(response) -> list[list[str]]:
@@ -26,7 +26,7 @@ def test_roster_shows_requirements_met_and_last_activity(app, client, content, m
         complete_courses(learner.id, 4)
         exam_attempt(learner.id, "quiz", 88)
         db.session.commit()
-        standing = services.standing(db.session.get(User, learner.id))
+        standing = queries.standing(db.session.get(User, learner.id))
         met = sum(1 for r in standing.evaluation.requirements if r.met)
         total = len(standing.evaluation.requirements)
     login_as(client, hr)
@@ -53,7 +53,7 @@ def test_roster_shows_requirements_met_and_last_activity(app, client, content, m
     assert next(line for line in chinese if line[1] == "li")[3] == "实习座席"
 
     machine = _rows(client.get("/certification/records.csv?format=machine"))
-    assert machine[0] == services.ROSTER_MACHINE_HEADER
+    assert machine[0] == exports.ROSTER_MACHINE_HEADER
     assert machine[0][:10] == ["username", "name", "cohort", "level", "level_zh", "certificate_status", "issued_at",
                                "expires_at", "requirement_version", "pending_approval"]  # the columns it always had
     li_machine = next(line for line in machine if line[0] == "li")
@@ -62,7 +62,7 @@ def test_roster_shows_requirements_met_and_last_activity(app, client, content, m
 
 
 def test_pass_rates_read_in_one_batch_count_each_learners_graded_attempts(app, content, make_user):
-    from tests.app.team.conftest import drill
+    from tests.support.team import drill
     people = [make_user(f"p{n}", "learner", cohort="A" if n % 2 else "B") for n in range(4)]
     with app.app_context():
         for n, person in enumerate(people):
@@ -71,9 +71,9 @@ def test_pass_rates_read_in_one_batch_count_each_learners_graded_attempts(app, c
                 drill(person.id, 55 + 12 * score, mode="voice" if score % 2 else "typed")
             exam_attempt(person.id, "quiz", 90)  # a quiz is no certification exam: not counted
         db.session.commit()
-        rows = services.roster()
-        version = services.current_version()
-        slugs = sorted({r.exam for level in services.spec_of(version).levels for r in level.requirements
+        rows = queries.roster()
+        version = requirements.current_version()
+        slugs = sorted({r.exam for level in requirements.spec_of(version).levels for r in level.requirements
                         if r.kind == "exam_passed"})
         expected: dict[str, list[int]] = {}
         from app.exams.models import ExamAttempt
@@ -90,7 +90,7 @@ def test_pass_rates_read_in_one_batch_count_each_learners_graded_attempts(app, c
             line[3] += len(calls)
             line[4] += sum(1 for a in calls if a.passed)
         rates = {r.cohort: [r.people, r.exam_attempted, r.exam_passed, r.roleplay_attempted, r.roleplay_passed]
-                 for r in services.pass_rates(rows)}
+                 for r in queries.pass_rates(rows)}
     assert rates == expected and rates["A"][1] > 0 and rates["B"][3] > 0
 
 

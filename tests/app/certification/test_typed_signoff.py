@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.certification import services
+from app.certification import evidence_sources, operations, queries, requirements
 from app.certification.models import ACTIVE, AuditEntry, SignOff
 from app.extensions import db
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
 from .journey import AGENT_COURSES, complete_course, pass_exam
 from .typed_journey import ZH_SCENARIOS, typed_call
@@ -26,13 +26,13 @@ def test_typed_passes_signed_off_by_a_trainer_reach_agent(app, content, make_use
     learner = make_user("li", "learner", name="李明")
     trainer = make_user("wang", "trainer", name="王芳")
     with app.app_context():
-        assert "zh-CN" not in services.voice_languages()
+        assert "zh-CN" not in evidence_sources.voice_languages()
         for slug in AGENT_COURSES:
             complete_course(learner.id, slug)
         pass_exam(learner.id, "cert-agent")
         calls = [typed_call(learner.id, slug).id for slug in ZH_SCENARIOS]
-        assert services.certificates_of(learner.id) == []  # typed passes alone are not enough
-        report = services.status_report(db.session.get(User, learner.id))
+        assert queries.certificates_of(learner.id) == []  # typed passes alone are not enough
+        report = queries.status_report(db.session.get(User, learner.id))
         roleplay = next(r for r in report["requirements"] if r["kind"] == "roleplay_passes")
         assert not roleplay["met"] and any("3 of your typed passes are waiting" in m for m in roleplay["missing"])
 
@@ -50,7 +50,7 @@ def test_typed_passes_signed_off_by_a_trainer_reach_agent(app, content, make_use
     assert "此通话已签核。" in client.get(f"/reviews/attempts/{calls[0]}", headers=EN).get_data(as_text=True)
     with app.app_context():
         assert len(db.session.scalars(select(SignOff).where(SignOff.attempt_id == calls[0])).all()) == 1
-        [certificate] = services.certificates_of(learner.id)
+        [certificate] = queries.certificates_of(learner.id)
         assert certificate.level == "agent" and certificate.status == ACTIVE
         assert certificate.requirement_version == 2
         # The rule, its version and what it rested on are recorded with the certificate.
@@ -63,7 +63,7 @@ def test_typed_passes_signed_off_by_a_trainer_reach_agent(app, content, make_use
         audit = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "call_signed_off")).all()
         assert sorted(e.evidence["attempt_id"] for e in audit) == sorted(calls)
         assert all(e.actor_id == trainer.id and e.subject_id == learner.id for e in audit)
-        assert services.verify_audit_log().broken is None
+        assert queries.verify_audit_log().broken is None
 
 
 def test_nobody_signs_off_their_own_call_and_voice_graded_languages_need_voice(app, content, make_user):
@@ -80,21 +80,21 @@ def test_nobody_signs_off_their_own_call_and_voice_graded_languages_need_voice(a
     _sign_off(client, own)
     with app.app_context():
         assert db.session.scalars(select(SignOff)).all() == []
-        with pytest.raises(services.CertificationError, match="own call"):
-            services.sign_off_call(db.session.get(User, both.id), own)
+        with pytest.raises(operations.CertificationError, match="own call"):
+            operations.sign_off_call(db.session.get(User, both.id), own)
         # Where the server grades zh-CN by voice, a typed call never replaces a voice pass.
-        saved = app.extensions[services.VOICE_LANGUAGES_KEY]
-        app.extensions[services.VOICE_LANGUAGES_KEY] = lambda: {"zh-CN", "en-US", "ko-KR"}
+        saved = app.extensions[evidence_sources.VOICE_LANGUAGES_KEY]
+        app.extensions[evidence_sources.VOICE_LANGUAGES_KEY] = lambda: {"zh-CN", "en-US", "ko-KR"}
         try:
-            with pytest.raises(services.CertificationError, match="grades this language by voice"):
-                services.sign_off_call(db.session.get(User, other.id), theirs)
-            assert services.call_signoff_panel(theirs, db.session.get(User, other.id)) is None
+            with pytest.raises(operations.CertificationError, match="grades this language by voice"):
+                operations.sign_off_call(db.session.get(User, other.id), theirs)
+            assert queries.call_signoff_panel(theirs, db.session.get(User, other.id)) is None
         finally:
-            app.extensions[services.VOICE_LANGUAGES_KEY] = saved
-        signoff = services.sign_off_call(db.session.get(User, other.id), theirs)
+            app.extensions[evidence_sources.VOICE_LANGUAGES_KEY] = saved
+        signoff = operations.sign_off_call(db.session.get(User, other.id), theirs)
         assert signoff.attempt_id == theirs and signoff.trainer_id == other.id
         # A call sign-off is not the expert level's sign-off of the learner.
-        assert services.active_signoff(learner.id, signoff.level) is None
+        assert queries.active_signoff(learner.id, signoff.level) is None
     # Only the trainer who gave it withdraws it, from the review page.
     login_as(client, other)
     token = csrf_token(client, f"/reviews/attempts/{theirs}")
@@ -123,31 +123,31 @@ def test_trainees_are_told_up_front_what_a_typed_call_needs(app, content, make_u
     assert ("This server cannot grade English, Mandarin calls by voice yet: a passed typed call in that language "
             "counts only after a trainer signs it off.") in page
     # With a speech model for every language, the brief says that only voice calls count.
-    saved = app.extensions[services.VOICE_LANGUAGES_KEY]
-    app.extensions[services.VOICE_LANGUAGES_KEY] = lambda: {"zh-CN", "en-US", "ko-KR"}
+    saved = app.extensions[evidence_sources.VOICE_LANGUAGES_KEY]
+    app.extensions[evidence_sources.VOICE_LANGUAGES_KEY] = lambda: {"zh-CN", "en-US", "ko-KR"}
     try:
         page = client.get("/roleplays/double-billing", headers=EN).get_data(as_text=True)
     finally:
-        app.extensions[services.VOICE_LANGUAGES_KEY] = saved
+        app.extensions[evidence_sources.VOICE_LANGUAGES_KEY] = saved
     assert expected not in page
     assert "Only calls answered by voice count towards Agent, Senior agent, Expert agent certification" in page
 
 
 def test_a_rules_file_synced_before_voice_substitute_existed_is_not_a_silent_change(app):
-    from .conftest import install_spec, spec_dict
+    from tests.support.certification import install_spec, spec_dict
     with app.app_context():
         data = spec_dict(version=7)
         for level in data["levels"]:
             for requirement in level.get("requirements", []):
                 requirement.pop("voice_substitute", None)
         install_spec(data)
-        row = services.current_version()
+        row = requirements.current_version()
         # As an older release stored it: without the key at all.
         for level in row.spec["levels"]:
             for requirement in level.get("requirements", []):
                 requirement.pop("voice_substitute", None)
         row.spec = dict(row.spec)
-        row.checksum = services._canonical_checksum(row.spec)
+        row.checksum = requirements.canonical_checksum(row.spec)
         db.session.commit()
         install_spec(data)  # the same rules: no "bump version" error
-        assert services.current_version().version == 7
+        assert requirements.current_version().version == 7

@@ -1,10 +1,10 @@
 """The public /verify page: a form for the code, a clear answer for an unknown one, nothing personal."""
 from __future__ import annotations
 
-from app.certification import services
+from app.certification import operations
 from app.extensions import db
 
-from .conftest import days
+from tests.support.certification import days
 
 EN = {"Accept-Language": "en"}
 
@@ -39,7 +39,7 @@ def test_a_known_code_shows_name_level_dates_and_status_and_nothing_more(app, ma
     hr = make_user("liu", "hr", name="刘洋")
     evidence.agent(learner.id, utcnow() - days(1))
     with app.app_context():
-        [certificate] = services.reevaluate(learner.id)
+        [certificate] = operations.reevaluate(learner.id)
         db.session.commit()
         code = certificate.code
     client = app.test_client()
@@ -51,6 +51,6 @@ def test_a_known_code_shows_name_level_dates_and_status_and_nothing_more(app, ma
     assert zh.status_code == 200 and "李明" in zh.get_data(as_text=True)
     with app.app_context():
         from app.accounts.models import User
-        services.revoke(db.session.get(type(certificate), certificate.id), db.session.get(User, hr.id), "fraud")
+        operations.revoke(db.session.get(type(certificate), certificate.id), db.session.get(User, hr.id), "fraud")
     text = client.get(f"/verify/{code}", headers=EN).get_data(as_text=True)
     assert "Revoked" in text and "fraud" not in text

@@ -7,14 +7,14 @@ from sqlalchemy import select
 from app.accounts.models import User
 
 from app.core.clock import utcnow
-from app.certification import services
+from app.certification import operations, queries, requirements
 from app.certification.models import ACTIVE, Certificate, RequirementVersion
 from app.content.services import sync_content
 from app.extensions import db
 
-from tests.conftest import copy_content
+from tests.support.content import copy_content
 
-from .conftest import days
+from tests.support.certification import days
 
 
 def _edit_rules(root, old: str, new: str) -> None:
@@ -31,7 +31,7 @@ def test_stricter_v2_leaves_the_v1_certificate_alone(app, content, make_user, ev
     evidence.agent(late.id, now - days(1), exam_score=80)
     with app.app_context():
         assert "certification: requirements version 2 stored" in content.lines
-        [certificate] = services.reevaluate(early.id)
+        [certificate] = operations.reevaluate(early.id)
         db.session.commit()
         before = (certificate.id, certificate.status, certificate.requirement_version, certificate.version_id,
                   certificate.issued_at, certificate.expires_at, certificate.evidence, certificate.code)
@@ -44,7 +44,7 @@ def test_stricter_v2_leaves_the_v1_certificate_alone(app, content, make_user, ev
         assert "certification: requirements version 3 stored" in report.lines
         db.session.expire_all()
 
-        current = services.current_version()
+        current = requirements.current_version()
         assert current.version == 3
         old = db.session.scalar(select(RequirementVersion).where(RequirementVersion.version == 2))
         assert old.spec["levels"][1]["requirements"][1]["min_score"] == 75  # stored as it was
@@ -52,12 +52,12 @@ def test_stricter_v2_leaves_the_v1_certificate_alone(app, content, make_user, ev
         assert (again.id, again.status, again.requirement_version, again.version_id, again.issued_at,
                 again.expires_at, again.evidence, again.code) == before
         assert again.status == ACTIVE and again.is_valid(utcnow())
-        assert services.reevaluate(early.id) == []
-        assert services.standing(db.session.get(User, early.id)).current_level == "agent"
+        assert operations.reevaluate(early.id) == []
+        assert queries.standing(db.session.get(User, early.id)).current_level == "agent"
 
         # The same evidence no longer reaches agent under v3.
-        assert services.reevaluate(late.id) == []
-        report = services.status_report(db.session.get(User, late.id))
+        assert operations.reevaluate(late.id) == []
+        report = queries.status_report(db.session.get(User, late.id))
         assert report["requirement_version"] == 3 and report["current_level"] == "trainee"
         exam = next(r for r in report["requirements"] if r["kind"] == "exam_passed")
         assert not exam["met"] and exam["spec"]["min_score"] == 90

@@ -11,19 +11,19 @@ from sqlalchemy import select
 from app.accounts.models import User
 
 from app.core.clock import utcnow
-from app.certification import services
+from app.certification import operations, queries
 from app.certification.models import ACTIVE, PENDING, REVOKED, SUSPENDED, AuditEntry, Certificate, SignOff
 from app.core.clock import local_date
 from app.extensions import db
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
-from .conftest import days, install_spec, spec_dict
+from tests.support.certification import days, install_spec, spec_dict
 
 
 def _issue_agent(app, evidence, learner, when=None):
     evidence.agent(learner.id, (when or utcnow()) - days(1))
     with app.app_context():
-        [certificate] = services.reevaluate(learner.id, when)
+        [certificate] = operations.reevaluate(learner.id, when)
         db.session.commit()
         return certificate.id, certificate.code
 
@@ -100,15 +100,15 @@ def test_verify_shows_revoked_and_expired_and_hides_pending(app, make_user, evid
     client.post("/language", data={"language": "en", "csrf_token": csrf_token(client)})
     assert "Expired on" in client.get(f"/verify/{code}").get_data(as_text=True)
     with app.app_context():
-        assert db.session.get(Certificate, certificate_id).status == "expired"  # persisted on read
+        assert db.session.get(Certificate, certificate_id).status == ACTIVE  # derived on read, not written
         certificate = db.session.get(Certificate, certificate_id)
-        services.revoke(certificate, db.session.get(User, hr.id), "fraud")
+        operations.revoke(certificate, db.session.get(User, hr.id), "fraud")
     assert "Revoked" in client.get(f"/verify/{code}").get_data(as_text=True)
     with app.app_context():
         install_spec(spec_dict(version=3, approval="hr"))
     evidence.agent(other.id, utcnow())
     with app.app_context():
-        [pending] = services.reevaluate(other.id)
+        [pending] = operations.reevaluate(other.id)
         db.session.commit()
         assert pending.status == PENDING
         assert client.get(f"/verify/{pending.code}").status_code == 404
@@ -268,7 +268,7 @@ def test_trainer_signs_off_and_only_the_same_trainer_withdraws(app, make_user, e
     client.post(f"/certification/signoffs/{signoff_id}/withdraw", data={"csrf_token": token, "reason": "再观察"})
     with app.app_context():
         assert db.session.get(SignOff, signoff_id).revoked_at is not None
-        actions = [e.action for e in services.audit_trail(learner.id)]
+        actions = [e.action for e in queries.audit_trail(learner.id)]
         assert actions == ["signoff_withdrawn", "signoff_given"]
     # Trainers cannot sign off non-learners, and HR cannot use the trainer page.
     hr = make_user("hr1", "hr")

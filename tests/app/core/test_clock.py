@@ -10,8 +10,8 @@ from app.core.clock import local, local_date, local_datetime
 from app.extensions import db
 from app.roleplays.models import Attempt
 from tests.app.assignments.helpers import good_call
-from tests.app.roleplays.conftest import Drill
-from tests.conftest import login_as
+from tests.support.roleplays import Drill
+from tests.support.web import login_as
 
 LATE_UTC = datetime(2026, 12, 6, 17, 30)  # 01:30 the next day in Beijing
 

@@ -1,7 +1,7 @@
 """Issue 19 item 12: text over 128 KiB anywhere gets a clear 4xx, never a 500."""
 from __future__ import annotations
 
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
 OVER = "x" * (128 * 1024 + 1)
 

@@ -1,7 +1,7 @@
 """The header on every page: the active language is marked in both languages, and the favicon is served."""
 import re
 
-from tests.conftest import csrf_token
+from tests.support.web import csrf_token
 
 
 def _pressed(page: str) -> list[str]:

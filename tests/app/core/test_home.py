@@ -11,7 +11,7 @@ from sqlalchemy import event
 from app.core.access import Role
 from app.core.home import HomePanel, panels_for, register_home_panel
 from app.extensions import db
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 

@@ -15,7 +15,7 @@ def test_every_ui_string_has_a_chinese_translation():
 def test_ui_defaults_to_chinese_and_switches_to_english(client):
     page = client.get("/login").get_data(as_text=True)
     assert "登录" in page and 'lang="zh-CN"' in page
-    from tests.conftest import csrf_token
+    from tests.support.web import csrf_token
     client.post("/language", data={"language": "en", "csrf_token": csrf_token(client)})
     page = client.get("/login").get_data(as_text=True)
     assert "Log in" in page and "登录" not in page.replace('lang="zh-CN">中文', "")

@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 from app.core.access import Role
 from app.core.inputs import MAX_DB_INT, check_json, db_int
 from app.extensions import db
-from tests.conftest import TEST_PASSWORD
+from tests.support.accounts import TEST_PASSWORD
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 # 20 KB: under the request size limits, and far deeper than Python's recursion limit.

@@ -8,7 +8,8 @@ from werkzeug.routing import IntegerConverter, Rule
 
 from app.core.access import AUTHENTICATED, PUBLIC, Role, access_of
 from app.extensions import db
-from tests.conftest import TEST_PASSWORD, csrf_token, login_as
+from tests.support.accounts import TEST_PASSWORD
+from tests.support.web import csrf_token, login_as
 
 ROLES = [r.value for r in Role]
 

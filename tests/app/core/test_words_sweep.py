@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.extensions import db
-from tests.conftest import login_as
+from tests.support.web import login_as
 
 LANGUAGES = ("zh_CN", "en")
 # Demo accounts per role: a learner with progress, a certified agent, the staff.

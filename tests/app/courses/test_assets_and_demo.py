@@ -11,9 +11,9 @@ from app.courses import services
 from app.courses.models import LessonProgress
 from app.demo.services import load_demo
 from app.extensions import db
-from tests.conftest import login_as
+from tests.support.web import login_as
 
-from .conftest import sync_from
+from tests.support.courses import sync_from
 
 # A 1×1 transparent PNG.
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")

@@ -9,10 +9,10 @@ from app.courses import services
 from app.courses.models import LessonProgress
 from app.extensions import db
 from tests.app.assignments.helpers import right_answer
-from tests.app.exams.conftest import start_over_http
-from tests.conftest import csrf_token, login_as
+from tests.support.exams import start_over_http
+from tests.support.web import csrf_token, login_as
 
-from .conftest import get_course
+from tests.support.courses import get_course, open_lesson
 
 BASICS = "call-centre-basics"
 QUIZ = "quiz-call-centre-basics"
@@ -51,8 +51,8 @@ def test_continue_panel_links_the_last_lesson_opened(app, client, content, make_
     lessons = _lessons(app)
     login_as(client, make_user("li", "learner"))
     _english(client)
-    client.get(f"/courses/{BASICS}/lessons/{lessons[0]}")
-    client.get(f"/courses/{BASICS}/lessons/{lessons[2]}")
+    open_lesson(client, BASICS, lessons[0])
+    open_lesson(client, BASICS, lessons[2])
     panel = _panel(client.get("/").get_data(as_text=True), "continue")
     match = re.search(r'id="home-continue"\s+href="([^"]+)"', panel)
     assert match and match.group(1) == f"/courses/{BASICS}/lessons/{lessons[2]}"

@@ -9,9 +9,9 @@ from app.core import events
 from app.courses import services
 from app.courses.models import CourseProgress, LessonProgress
 from app.extensions import db
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
-from .conftest import complete_course, get_course, get_lesson, sync_from
+from tests.support.courses import complete_course, get_course, get_lesson, open_lesson, sync_from
 
 BASICS = "call-centre-basics"
 FIRST = "01-what-is-a-call-centre"
@@ -156,7 +156,10 @@ def test_time_reports_are_clamped_to_the_time_that_really_passed(app, client, co
     zhang = make_user("zhang", "learner")
     login_as(client, zhang)
     url = f"/courses/{BASICS}/lessons/{FIRST}/time"
-    token = csrf_token(client, f"/courses/{BASICS}/lessons/{FIRST}")  # the visit starts the clock
+    token = csrf_token(client, f"/courses/{BASICS}/lessons/{FIRST}")  # serving the page starts the clock
+    with app.app_context():
+        assert _progress_row(zhang.id, BASICS, FIRST) is None  # ... and stores nothing
+    assert client.post(url, json={"seconds": 0}, headers={"X-CSRFToken": token}).json["credited"] == 0
     with app.app_context():
         started = _progress_row(zhang.id, BASICS, FIRST).last_time_report_at
     clock = {"now": started + timedelta(seconds=25)}
@@ -179,7 +182,7 @@ def test_time_reports_only_ever_touch_the_reporting_learners_own_record(app, cli
                                                                          monkeypatch):
     zhang, li = make_user("zhang", "learner"), make_user("li", "learner")
     login_as(client, zhang)
-    client.get(f"/courses/{BASICS}/lessons/{FIRST}")
+    open_lesson(client, BASICS, FIRST)
     other = app.test_client()
     login_as(other, li)
     token = csrf_token(other, "/courses")
@@ -212,9 +215,9 @@ def test_dashboard_shows_progress_resume_point_completions_and_assignments(app, 
     zhang = make_user("zhang", "learner")
     login_as(client, zhang)
     _mark_done(client, BASICS, FIRST)
-    client.get(f"/courses/{BASICS}/lessons/02-roles-and-duties")
+    open_lesson(client, BASICS, "02-roles-and-duties")
     complete_course(app, zhang.id, BASICS)  # pretend the rest happened later
-    client.get("/courses/call-handling/lessons/01-sources-classes-priorities")
+    open_lesson(client, "call-handling", "01-sources-classes-priorities")
     page = client.get("/learning").get_data(as_text=True)
     completed = page[page.index('id="completed"'):]
     in_progress = page[page.index('id="in-progress"'):page.index('id="completed"')]
@@ -265,3 +268,45 @@ def test_other_roles_have_no_learner_pages(app, client, content, make_user):
     login_as(client, make_user("wang", "trainer"))
     assert client.get("/courses").status_code == 403
     assert client.get(f"/courses/{BASICS}/lessons/{FIRST}").status_code == 403
+
+
+def test_serving_a_lesson_records_nothing_until_the_page_reports_it_open(app, client, content, make_user):
+    """The GET only serves the page; the visit (resume point, course started) is the page's first time
+    report, a POST, or marking the lesson done."""
+    zhang = make_user("zhang", "learner")
+    login_as(client, zhang)
+    url = f"/courses/{BASICS}/lessons/{FIRST}"
+    token = csrf_token(client, url)
+    assert "resume-lesson" not in client.get("/learning").get_data(as_text=True)
+    with app.app_context():
+        assert _progress_row(zhang.id, BASICS, FIRST) is None
+        assert services.dashboard(zhang.id, "zh-CN").in_progress == []
+    assert client.post(f"{url}/time", json={"seconds": 0}, headers={"X-CSRFToken": token}).status_code == 200
+    with app.app_context():
+        row = _progress_row(zhang.id, BASICS, FIRST)
+        assert row is not None and row.completed_at is None and row.seconds_spent == 0
+        board = services.dashboard(zhang.id, "zh-CN")
+        assert [card.course.slug for card in board.in_progress] == [BASICS]
+        assert board.resume is not None and board.resume.lesson.slug == FIRST
+
+
+def test_the_quiz_receiver_flushes_into_the_senders_transaction_and_never_commits(app, content, make_user):
+    """A passed quiz is kept exactly when the sender's work is: rolled back with it, committed with it."""
+    from tests.support.db_writes import db_writes
+    zhang = make_user("zhang", "learner")
+    with app.app_context():
+        for lesson in get_course(BASICS).active_lessons:
+            services.mark_lesson_done(zhang.id, lesson)
+        # This receiver alone (course_completed's own receivers, in other domains, are theirs to test).
+        with db_writes(app) as writes, events.course_completed.muted():
+            services.on_exam_attempt_graded(zhang.id, attempt_id=5, exam_slug="quiz-call-centre-basics",
+                                            passed=True, score=90.0)
+        assert writes.statements and not writes.commits, writes.describe()
+        db.session.rollback()  # the sender failed after all
+        assert services.completed_courses(zhang.id) == {}
+        with events.course_completed.muted():
+            services.on_exam_attempt_graded(zhang.id, attempt_id=6, exam_slug="quiz-call-centre-basics",
+                                            passed=True, score=90.0)
+        db.session.commit()  # the sender's own commit keeps the pass
+    with app.app_context():
+        assert list(services.completed_courses(zhang.id)) == [BASICS]

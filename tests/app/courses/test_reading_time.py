@@ -10,9 +10,9 @@ from sqlalchemy import select
 from app.certification.models import EvidenceFlag
 from app.courses.models import LessonProgress
 from app.extensions import db
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
-from .conftest import get_lesson
+from tests.support.courses import get_lesson
 
 BASICS = "call-centre-basics"
 FIRST = "01-what-is-a-call-centre"  # estimated_minutes: 10

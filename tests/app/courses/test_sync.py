@@ -13,7 +13,7 @@ from app.courses.models import Course, Lesson, LessonProgress
 from app.extensions import db
 from content_schema import ContentValidationError
 
-from .conftest import get_course, get_lesson, sync_from
+from tests.support.courses import get_course, get_lesson, sync_from
 
 
 def _line_of(path: Path, startswith: str) -> int:
@@ -108,6 +108,7 @@ def test_editing_reordering_and_removing_lessons_keeps_every_learners_progress(a
             services.mark_lesson_done(zhang.id, get_lesson("call-centre-basics", slug))
         services.mark_lesson_done(li.id, get_lesson("call-centre-basics", slugs[3]))
         services.record_visit(li.id, get_lesson("call-centre-basics", slugs[1]))
+        db.session.commit()
         ids_before = {slug: get_lesson("call-centre-basics", slug).id for slug in slugs}
 
     lessons = content_copy / "courses/call-centre-basics/lessons"
@@ -162,6 +163,7 @@ def test_retiring_the_last_missing_lesson_completes_a_course_whose_quiz_was_pass
             services.mark_lesson_done(zhang.id, lesson)
         events.exam_attempt_graded.send(zhang.id, attempt_id=4, exam_slug="quiz-call-centre-basics",
                                         passed=True, score=75.0)
+        db.session.commit()  # receivers flush into the sender's transaction; the sender commits
         assert services.completed_courses(zhang.id) == {}
         last = lessons[-1].slug
     for language in ("zh-CN", "en"):
@@ -173,7 +175,7 @@ def test_retiring_the_last_missing_lesson_completes_a_course_whose_quiz_was_pass
 
 def test_a_removed_course_is_retired_with_its_completions_and_restored_when_it_comes_back(
         app, content_copy, make_user):
-    from .conftest import complete_course
+    from tests.support.courses import complete_course
     zhang = make_user("zhang", "learner")
     # An extra course nobody else refers to, so removing it needs no other edit.
     extra = content_copy / "courses/extra-practice"

@@ -15,9 +15,10 @@ from app.core.clock import utcnow
 from app.exams import services
 from app.exams.models import CLOSED_EXPIRED, GRADED, IN_PROGRESS, ExamAttempt
 from app.extensions import db
-from tests.conftest import TEST_PASSWORD, csrf_token, login_as
+from tests.support.accounts import TEST_PASSWORD
+from tests.support.web import csrf_token, login_as
 
-from .conftest import audio_sent, autosave, start_over_http
+from tests.support.exams import audio_sent, autosave, start_over_http
 
 
 def load(app, attempt_id: int) -> ExamAttempt:
@@ -116,6 +117,24 @@ def test_resume_after_a_lost_session(app, exams, make_user):
     # Submitting from a page whose session ended lands on the login page; ?next= then leads back.
     assert second.get(f"/exams/attempts/{attempt_id}/submit").headers["Location"].endswith(
         f"/exams/attempts/{attempt_id}")
+
+
+def test_refused_saves_answer_with_the_codes_the_exam_page_reads(app, client, exams, make_user):
+    """The exam page's script tells its own 400 ("invalid") from a lost session's and shows the
+    message of any other refusal; the core handler answers them (app/core/errors.py)."""
+    login_as(client, make_user("refused-saves"))
+    attempt_id = start_over_http(client, "test-all-types")
+    token = csrf_token(client, f"/exams/attempts/{attempt_id}")
+    invalid = autosave(client, attempt_id, "single-1", "zz", token)
+    assert invalid.status_code == 400 and invalid.json == {"error": "invalid", "message": "这个答案与题目不符。"}
+    missing = autosave(client, attempt_id, "no-such-question", "a", token)
+    assert missing.status_code == 404
+    assert missing.json == {"error": "attempt_not_found", "message": "本次作答中没有这道题。"}
+    assert responses(app, attempt_id)["single-1"] is None
+    # Without JavaScript, a sheet that does not fit gets the error page saying why.
+    page = client.post(f"/exams/attempts/{attempt_id}/save", data={"csrf_token": token, "q-single-1": "zz"})
+    assert page.status_code == 400 and "这个答案与题目不符。" in page.get_data(as_text=True)
+    assert responses(app, attempt_id)["single-1"] is None
 
 
 def test_double_submit_counts_once(app, client, exams, make_user, graded_signals):
@@ -224,16 +243,26 @@ def test_time_limit_is_kept_on_the_server(app, client, exams, make_user, graded_
     assert responses(app, attempt_id)["tf-1"] is None and len(graded_signals) == 1
 
 
-def test_visiting_an_expired_attempt_closes_it_with_what_was_saved(app, client, exams, make_user, graded_signals):
+def test_an_expired_attempt_is_graded_with_what_was_saved_by_a_post_never_by_a_visit(
+        app, client, exams, make_user, graded_signals):
     login_as(client, make_user("away"))
     attempt_id = start_over_http(client, "test-all-types")
     token = csrf_token(client, f"/exams/attempts/{attempt_id}")
     autosave(client, attempt_id, "multi-aon", ["a", "b"], token)
     move_clock_back(app, attempt_id, 30)
-    assert client.get(f"/exams/attempts/{attempt_id}").status_code == 302
+    # Visiting reads: the paper sends the learner to the result page, which grades nothing itself.
+    response = client.get(f"/exams/attempts/{attempt_id}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/exams/attempts/{attempt_id}/result")
+    page = client.get(f"/exams/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert 'id="time-is-up"' in page and 'id="grade-expired"' in page
+    assert 'id="continue-attempt"' not in client.get("/exams/test-all-types").get_data(as_text=True)
+    assert load(app, attempt_id).status != GRADED and graded_signals == []
+    # "See my result" (a POST) grades it, with what was saved before the time ran out.
+    client.post(f"/exams/attempts/{attempt_id}/submit", data={"csrf_token": token, "confirmed": "1"})
     attempt = load(app, attempt_id)
     assert attempt.status == GRADED and attempt.closed_reason == CLOSED_EXPIRED and attempt.earned >= 1
     assert len(graded_signals) == 1
+    assert 'id="closed-by-time"' in client.get(f"/exams/attempts/{attempt_id}/result").get_data(as_text=True)
 
 
 def test_close_expired_command(app, exams, make_user, graded_signals):

@@ -52,7 +52,7 @@ def test_shipped_exam_descriptions_carry_no_hand_written_counts():
 
 
 def test_start_page_lists_the_derived_breakdown(app, client, exams, make_user):
-    from tests.conftest import login_as
+    from tests.support.web import login_as
     login_as(client, make_user("reader"))
     page = client.get("/exams/quiz-service-language").get_data(as_text=True)
     assert 'id="question-count">8' in page

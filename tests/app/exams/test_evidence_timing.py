@@ -14,9 +14,9 @@ from app.config import _listen_type_max_cpm
 from app.exams import services
 from app.exams.models import ExamAttempt
 from app.extensions import db
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
-from .conftest import audio_sent, autosave, start_over_http
+from tests.support.exams import audio_sent, autosave, start_over_http
 
 LISTEN_TEXT = "我家的宽带连不上网，麻烦尽快派人来看看。"  # 18 characters as graded
 

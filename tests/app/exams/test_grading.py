@@ -178,7 +178,7 @@ def test_invalid_responses_are_refused_and_change_nothing(app, exams, make_user)
         for question, bad in [("single-1", "zz"), ("multi-prop", ["a", "zz"]), ("tf-1", "maybe"),
                               ("order-1", ["s1", "s2"]), ("order-1", ["s1", "s1", "s2", "s3"]),
                               ("rewrite-1", 42), ("listen-1", "字" * (paper.MAX_TEXT_LENGTH + 1))]:
-            with pytest.raises(paper.InvalidResponse):
+            with pytest.raises(services.InvalidAnswer):
                 services.save_answer(attempt, question, bad)
         db.session.refresh(attempt)
         assert attempt.answer_for("single-1").response == "a"

@@ -7,9 +7,9 @@ import pytest
 
 from app.exams import services
 from app.exams.stats import FLAG_EASY, FLAG_HARD, FLAG_NOT_DISCRIMINATING, analyse
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
-from .conftest import autosave, start_over_http
+from tests.support.exams import autosave, start_over_http
 
 
 def card(page: str, slug: str) -> str:

@@ -9,7 +9,7 @@ from app.exams import services as exams
 from app.exams.models import ExamAttempt
 from app.extensions import db
 from tests.app.certification.journey import perfect_response
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
 EN = {"Accept-Language": "en"}
 EXAM = "cert-agent"  # 3 attempts allowed, 60 minutes' cooldown

@@ -5,9 +5,9 @@ from __future__ import annotations
 from app.exams import services
 from app.exams.models import GRADED, IN_PROGRESS, ExamAttempt
 from app.extensions import db
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
-from .conftest import autosave, start_over_http
+from tests.support.exams import autosave, start_over_http
 
 
 def load(app, attempt_id: int) -> ExamAttempt:
@@ -120,7 +120,7 @@ def test_an_untouched_ordering_question_is_unanswered_and_scores_zero(app, clien
 
 
 def test_the_result_shows_listen_and_type_differences(app, client, exams, make_user):
-    from .conftest import audio_sent
+    from tests.support.exams import audio_sent
     login_as(client, make_user("listener"))
     attempt_id = start_over_http(client, "test-all-types")
     token = csrf_token(client, f"/exams/attempts/{attempt_id}")

@@ -13,9 +13,9 @@ from app.exams.models import Exam, ExamQuestion
 from app.extensions import db
 from content_schema import ContentValidationError, load_content
 from speech import SynthesisError
-from tests.conftest import login_as
+from tests.support.web import login_as
 
-from .conftest import start_over_http, sync_bundle
+from tests.support.exams import start_over_http, sync_bundle
 
 
 def question(app, slug: str, question_id: str) -> ExamQuestion:

@@ -1,6 +1,6 @@
 import wave
 
-from tests.conftest import login_as
+from tests.support.web import login_as
 
 
 def _write_wav(path, seconds=1.0, rate=16000):

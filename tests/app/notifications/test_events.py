@@ -10,7 +10,7 @@ from app.accounts.models import User
 
 from app.core.clock import utcnow
 from app.assignments import services as assignments
-from app.certification import services as certification
+from app.certification import operations
 from app.certification.models import PENDING
 from app.core import events
 from app.extensions import db
@@ -18,9 +18,11 @@ from app.notifications import kinds
 from app.notifications.kinds import render
 from app.reviews import services as reviews
 from app.roleplays.models import Attempt
-from tests.app.certification.conftest import install_spec, spec_dict
+from tests.support.certification import install_spec, spec_dict
 
-from .conftest import COMMENT, Drill, good_call, notices_of, reviewed_call
+from tests.app.assignments.helpers import good_call
+from tests.support.notifications import COMMENT, notices_of, reviewed_call
+from tests.support.roleplays import Drill
 
 
 def test_a_review_tells_the_learner_with_the_trainers_comment(app, content, make_user):
@@ -88,6 +90,7 @@ def test_an_issued_certificate_tells_its_holder(app, make_user, evidence, shippe
     evidence.agent(learner.id, utcnow() - timedelta(days=1))
     with app.app_context():
         events.exam_attempt_graded.send(learner.id, attempt_id=1, exam_slug="cert-agent", passed=True, score=80)
+        db.session.commit()  # the sender's commit: receivers only flush into its transaction
     [notice] = notices_of(app, learner.id)
     assert notice.kind == kinds.CERTIFICATE_ISSUED and notice.params["level"] == {"zh-CN": "座席", "en": "Agent"}
     with app.test_request_context(), force_locale("zh_CN"):
@@ -101,7 +104,7 @@ def test_a_certificate_held_for_approval_tells_hr_and_the_approval_tells_the_hol
     evidence.agent(learner.id, utcnow() - timedelta(days=1))
     with app.app_context():
         install_spec(spec_dict(approval="hr"))
-        [pending] = certification.reevaluate(learner.id)
+        [pending] = operations.reevaluate(learner.id)
         db.session.commit()
         assert pending.status == PENDING
         pending_id = pending.id
@@ -111,7 +114,7 @@ def test_a_certificate_held_for_approval_tells_hr_and_the_approval_tells_the_hol
         assert waiting.kind == kinds.APPROVAL_WAITING and waiting.params["learner"] == "陈静"
         assert (waiting.link_endpoint, waiting.link_values) == ("certification.person", {"user_id": learner.id})
     with app.app_context():
-        certification.approve(db.session.get(type(pending), pending_id), db.session.get(User, hr.id))
+        operations.approve(db.session.get(type(pending), pending_id), db.session.get(User, hr.id))
     assert [n.kind for n in notices_of(app, learner.id)] == [kinds.CERTIFICATE_PENDING, kinds.CERTIFICATE_APPROVED]
 
 
@@ -120,7 +123,7 @@ def test_hr_holding_the_certificate_is_not_asked_to_approve_it(app, make_user, e
     evidence.agent(both.id, utcnow() - timedelta(days=1))
     with app.app_context():
         install_spec(spec_dict(approval="hr"))
-        certification.reevaluate(both.id)
+        operations.reevaluate(both.id)
         db.session.commit()
     assert [n.kind for n in notices_of(app, both.id)] == [kinds.CERTIFICATE_PENDING]
 

@@ -14,13 +14,13 @@ from aiosmtpd.controller import Controller
 from app.accounts.models import User
 
 from app.core.clock import utcnow
-from app.certification import services as certification
+from app.certification import operations
 from app.extensions import db
 from app.notifications import kinds, mail, services
-from tests.app.certification.conftest import install_spec, spec_dict
-from tests.conftest import csrf_token, login_as
+from tests.support.certification import install_spec, spec_dict
+from tests.support.web import csrf_token, login_as
 
-from .conftest import COMMENT, notices_of
+from tests.support.notifications import COMMENT, notices_of
 
 
 class Inbox:
@@ -103,7 +103,7 @@ def test_a_dead_mail_server_never_breaks_the_request_and_the_sweep_sends_later(a
     evidence.agent(learner.id, utcnow() - timedelta(days=1))
     with app.app_context():
         install_spec(spec_dict(approval="hr"))
-        [pending] = certification.reevaluate(learner.id)
+        [pending] = operations.reevaluate(learner.id)
         db.session.commit()
         pending_id = pending.id
     smtp.messages.clear()

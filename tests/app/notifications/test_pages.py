@@ -10,9 +10,9 @@ from app.core.clock import utcnow
 from app.extensions import db
 from app.notifications import kinds, services
 from app.notifications.models import Notification
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
-from .conftest import COMMENT, notices_of
+from tests.support.notifications import COMMENT, notices_of
 
 
 def _give(app, user_id, kind=kinds.CALL_REVIEWED, **params):

@@ -17,9 +17,9 @@ from app.extensions import db
 from app.notifications import kinds, services
 from app.notifications.models import Notification
 from tests.app.assignments.helpers import take_exam
-from tests.conftest import login_as
+from tests.support.web import login_as
 
-from .conftest import notices_of
+from tests.support.notifications import notices_of
 
 
 def _count(app) -> int:
@@ -65,7 +65,7 @@ def test_due_tomorrow_and_overdue_once_each_and_not_for_work_done(app, content, 
 
 def _certificate(app, user_id, level, status, expires_at) -> int:
     with app.app_context():
-        from app.certification.services import current_version
+        from app.certification.requirements import current_version
         version = current_version()
         row = Certificate(user_id=user_id, level=level, status=status, version_id=version.id,
                           requirement_version=version.version, evidence={}, evidence_key=f"k-{level}-{status}",

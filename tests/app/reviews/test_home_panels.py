@@ -9,7 +9,7 @@ from app.extensions import db
 from app.reviews import services
 from app.roleplays.models import Attempt
 from tests.app.assignments.helpers import Drill, failed_call, good_call
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
 RAW_CODE = re.compile(r"\b(intent|forbidden|call|delivery|judgement):[a-z_-]+")
 

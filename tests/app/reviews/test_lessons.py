@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from app.content.services import sync_content
 from app.extensions import db
+from app.reviews import services
 from app.reviews.models import GraderLesson, ItemOverride
-from app.roleplays import services as roleplays
+from app.roleplays import queries as roleplay_queries
 from app.roleplays.models import Attempt, Scenario
-from tests.app.roleplays.conftest import Drill
-from tests.conftest import csrf_token, login_as
+from tests.support.roleplays import Drill
+from tests.support.web import csrf_token, login_as
 
 SLUG = "double-billing"
 # An old-fashioned way of acknowledging the caller's fright that the grader does not know.
@@ -44,7 +46,7 @@ def test_a_lesson_is_previewed_then_published_as_a_new_version_that_survives_a_s
     with app.app_context():
         attempt = db.session.get(Attempt, attempt_id)
         first = attempt.turns[0]
-        judgements = roleplays.score_items(first.items, first.delivery or [])[2]
+        judgements = roleplay_queries.score_items(first.items, first.delivery or [])[2]
         # Precondition: the grader does not hear TAUGHT as responding to the caller.
         assert not judgements["responds"].held, first.items
         version_before = attempt.version.version
@@ -134,6 +136,10 @@ def test_nobody_reviews_overrides_or_teaches_from_their_own_call(app, client, co
     with app.app_context():
         assert db.session.scalars(select(ItemOverride)).all() == []
         assert db.session.scalars(select(GraderLesson)).all() == []
+        # The refusal's code and status, for any caller the views do not answer themselves.
+        with pytest.raises(services.ReviewError) as refused:
+            services.mark_reviewed(attempt_id, both)
+        assert (refused.value.code, refused.value.status) == ("own_call", 403)
 
 
 def test_the_agreement_report_shows_where_trainers_disagree_with_examples(app, client, content, make_user):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.reviews import services
-from app.roleplays import services as roleplays
+from app.roleplays import presenters as roleplay_presenters
 from app.roleplays.models import Attempt
-from tests.app.roleplays.conftest import ZH_SLUG, Drill, good_reply, scenario_doc
-from tests.conftest import csrf_token, login_as
+from tests.support.roleplays import ZH_SLUG, Drill, good_reply, scenario_doc
+from tests.support.web import csrf_token, login_as
 
 
 def _call_with_a_missed_refund(app, client, learner) -> int:
@@ -32,7 +32,7 @@ def test_an_override_changes_everything_derived_from_the_item(app, client, conte
     trainer = make_user("qa", "trainer", name="质检王老师")
     attempt_id = _call_with_a_missed_refund(app, client, learner)
     with app.app_context():
-        before = roleplays.attempt_report(attempt_id, "en")
+        before = roleplay_presenters.attempt_report(attempt_id, "en")
         turn = _refund_turn(before)
         route = next(i for i in turn["items"] if i["item_id"] == "refund-route")
         assert not route["matched"] and turn["percent"] == 67 and not turn["passed"]
@@ -49,7 +49,7 @@ def test_an_override_changes_everything_derived_from_the_item(app, client, conte
     assert response.status_code == 302
 
     with app.app_context():
-        after = roleplays.attempt_report(attempt_id, "en")
+        after = roleplay_presenters.attempt_report(attempt_id, "en")
         turn_after = _refund_turn(after)
         route = next(i for i in turn_after["items"] if i["item_id"] == "refund-route")
         assert route["matched"] and route["points_awarded"] == 3

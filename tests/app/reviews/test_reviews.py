@@ -11,11 +11,14 @@ from app.core import events
 from app.extensions import db
 from app.reviews import services
 from app.reviews.models import ItemOverride, Review, ReviewFlag
-from app.roleplays import services as roleplays
+from app.roleplays import errors as roleplay_errors
+from app.roleplays import operations as roleplay_operations
+from app.roleplays import queries as roleplay_queries
+from app.roleplays import recordings as roleplay_recordings
 from app.roleplays.models import Attempt, Turn
 from grading.scoring import is_passed, percent
 from tests.app.assignments.helpers import Drill, failed_call, good_call
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
 
 @pytest.fixture
@@ -156,7 +159,7 @@ def test_override_bounds_and_required_comment(app, client, content, make_user):
         said = next(i for i in first.items if i["kind"] == "forbidden" and i["matched"])
         worth = -said["points_awarded"]
         score = attempt.score
-        doc = roleplays.doc_of(attempt)
+        doc = roleplay_queries.doc_of(attempt)
         assert services.item_range(doc, first.node_id, said) == (-worth, 0.0)
         assert services.item_range(doc, first.node_id, intent) == (0.0, intent["points_possible"])
         turn_id = first.id
@@ -197,7 +200,7 @@ def test_apply_overrides_matches_a_fresh_computation(app, client, content, make_
         turn = attempt.turns[0]
         forbidden = next(i for i in turn.items if i["kind"] == "forbidden")
         rubric_intents = [i for i in turn.items if i["kind"] == "intent" and not i["rule"].startswith("call:")]
-        worth = next(r.points for r in roleplays.doc_of(attempt).nodes[turn.node_id].rubric
+        worth = next(r.points for r in roleplay_queries.doc_of(attempt).nodes[turn.node_id].rubric
                      if r.id == forbidden["item_id"])
         # Every intent of the first reply to 0 and its forbidden item said: the reply's rubric part is 0, not
         # negative; the greeting (a call rule) keeps its points.
@@ -205,7 +208,7 @@ def test_apply_overrides_matches_a_fresh_computation(app, client, content, make_
         wanted[(turn.id, forbidden["item_id"])] = -worth
         call_rule = next(i for i in attempt.call_items)
         wanted[(None, call_rule["item_id"])] = 0
-        result = roleplays.apply_overrides(attempt_id, wanted)
+        result = roleplay_operations.apply_overrides(attempt_id, wanted)
         # That reply now responds to nobody, advances nothing and broke a rule: its three judgement
         # points and the call rule's points are lost, and a broken rule fails the call.
         earned, possible = expected_points(result, wanted)
@@ -213,11 +216,11 @@ def test_apply_overrides_matches_a_fresh_computation(app, client, content, make_
         assert result.earned == pytest.approx(earned) and possible == pytest.approx(attempt.possible)
         assert result.score == percent(earned, possible) and result.passed is False
         # {} restores the automatic result; unknown items and out-of-range points are refused.
-        assert roleplays.apply_overrides(attempt_id, {}).score == automatic[1]
-        with pytest.raises(roleplays.RoleplayError):
-            roleplays.apply_overrides(attempt_id, {(turn.id, "nope"): 0})
-        with pytest.raises(roleplays.RoleplayError):
-            roleplays.apply_overrides(attempt_id, {(turn.id, rubric_intents[0]["item_id"]): 99})
+        assert roleplay_operations.apply_overrides(attempt_id, {}).score == automatic[1]
+        with pytest.raises(roleplay_errors.RoleplayError):
+            roleplay_operations.apply_overrides(attempt_id, {(turn.id, "nope"): 0})
+        with pytest.raises(roleplay_errors.RoleplayError):
+            roleplay_operations.apply_overrides(attempt_id, {(turn.id, rubric_intents[0]["item_id"]): 99})
 
 
 def test_learners_and_hr_cannot_override(app, client, content, make_user):
@@ -293,7 +296,7 @@ def test_queue_filters_flags_and_review(app, client, content, make_user):
 
 
 def test_grade_now_grades_a_pending_attempt(app, client, content, make_user):
-    from tests.app.roleplays.conftest import ZH_SLUG, good_reply, scenario_doc
+    from tests.support.roleplays import ZH_SLUG, good_reply, scenario_doc
     learner = make_user("li", "learner")
     trainer = make_user("qa", "trainer")
     drill = Drill(client, learner)
@@ -301,7 +304,7 @@ def test_grade_now_grades_a_pending_attempt(app, client, content, make_user):
     drill.answer(attempt_id)
     with app.app_context():  # a reply saved but not graded (the grader was down)
         attempt = db.session.get(Attempt, attempt_id)
-        turn = roleplays.submit_typed(attempt, good_reply(scenario_doc(app, ZH_SLUG), "opening", greeting=True))
+        turn = roleplay_operations.submit_typed(attempt, good_reply(scenario_doc(app, ZH_SLUG), "opening", greeting=True))
         turn_id = turn.id
         db.session.execute(Turn.__table__.update().where(Turn.id == turn_id).values(status="pending"))
         db.session.commit()
@@ -324,8 +327,8 @@ def test_review_page_plays_each_recording(app, client, content, make_user):
     learner = make_user("li", "learner")
     attempt_id = good_call(app, Drill(client, learner))
     with app.app_context():  # as if the replies had been spoken: recordings on disk
-        from tests.app.roleplays.conftest import pcm_wav
-        folder = roleplays.recordings_dir() / f"u{learner.id}" / f"a{attempt_id}"
+        from tests.support.roleplays import pcm_wav
+        folder = roleplay_recordings.recordings_dir() / f"u{learner.id}" / f"a{attempt_id}"
         folder.mkdir(parents=True, exist_ok=True)
         turn_ids = []
         for turn in db.session.get(Attempt, attempt_id).turns:

@@ -9,12 +9,12 @@ import pytest
 from app.core.clock import utcnow
 from app.core import events
 from app.extensions import db
-from app.roleplays import services
+from app.roleplays import errors, grader, operations, presenters, queries
 from app.roleplays.models import Attempt, Turn
 from grading.scoring import is_passed, percent
-from tests.conftest import login_as
+from tests.support.web import login_as
 
-from .conftest import ZH_SLUG, Drill, bad_reply, good_reply, scenario_doc
+from tests.support.roleplays import ZH_SLUG, Drill, bad_reply, good_reply, scenario_doc
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_resolved_call_end_to_end(app, client, content, make_user, graded_events
     closing_state = bodies[-1]["state"]
     assert closing_state["status"] == "in_call" and not closing_state["ended"]
     assert closing_state["node"]["id"] == "end:resolved" and closing_state["node"]["closing"] is True
-    assert closing_state["node"]["line"] == services.last_line(doc, "resolved")
+    assert closing_state["node"]["line"] == grader.last_line(doc, "resolved")
     bodies += _call_more(drill, attempt_id, [doc.closing.phrases[0]])
     first = bodies[0]["turn"]
     assert first["score_fraction"] == 1.0 and first["transcript"] == replies[0]
@@ -122,7 +122,7 @@ def test_transferred_call(app, client, content, make_user, graded_events):
     assert [b["outcome"] for b in bodies[:4]] == ["deescalate", "deescalate", "stay", "deescalate"]
     assert [b["state"]["node"]["id"] for b in bodies[:4]] == ["ticket-status", "refund-demand", "supervisor",
                                                              "end:transferred"]
-    assert bodies[3]["state"]["node"]["line"] == services.last_line(doc, "transferred")
+    assert bodies[3]["state"]["node"]["line"] == grader.last_line(doc, "transferred")
     assert bodies[-1]["turn"]["closing"] is True and bodies[-1]["turn"]["passed"] is True
     assert bodies[-1]["state"]["ending"] == "transferred"
     assert 0.4 <= bodies[2]["turn"]["score_fraction"] < 0.7 and bodies[2]["turn"]["tips"]
@@ -140,7 +140,7 @@ def test_hangup_after_two_poor_replies(app, client, content, make_user, graded_e
     bodies = _call(drill, attempt_id, [bad_reply(doc, "opening"), bad_reply(doc, "angry-refund")])
     assert [b["outcome"] for b in bodies] == ["escalate", "escalate"]
     # The customer hangs up with a last line; there is nobody left to say goodbye to.
-    assert bodies[-1]["state"]["last_line"] == services.last_line(doc, "hangup")
+    assert bodies[-1]["state"]["last_line"] == grader.last_line(doc, "hangup")
     assert bodies[0]["state"]["node"]["id"] == "angry-refund" and bodies[0]["anger"] == 80
     said = [i for i in bodies[0]["turn"]["items"] if i["kind"] == "forbidden" and i["matched"]]
     assert said and said[0]["points_awarded"] < 0 and said[0]["evidence"]
@@ -191,8 +191,8 @@ def test_require_voice_refuses_typed_replies(app, client, content, make_user):
     drill = Drill(client, user)
     with app.app_context():
         # No zh-CN speech model on this machine: a voice-only assignment cannot even start.
-        with pytest.raises(services.VoiceRequired):
-            services.start_attempt(user.id, ZH_SLUG, "voice", require_voice=True)
+        with pytest.raises(errors.VoiceRequired):
+            operations.start_attempt(user.id, ZH_SLUG, "voice", require_voice=True)
     attempt_id = drill.start(ZH_SLUG)
     with app.app_context():
         db.session.get(Attempt, attempt_id).require_voice = True
@@ -215,19 +215,19 @@ def test_grade_turn_is_idempotent(app, client, content, make_user, graded_events
     user = make_user("li", "learner")
     doc = scenario_doc(app, ZH_SLUG)
     with app.app_context():
-        attempt = services.start_attempt(user.id, ZH_SLUG, "typed")
-        services.answer_call(attempt, 1)
-        turn = services.submit_typed(attempt, good_reply(doc, "opening", greeting=True))
+        attempt = operations.start_attempt(user.id, ZH_SLUG, "typed")
+        operations.answer_call(attempt, 1)
+        turn = operations.submit_typed(attempt, good_reply(doc, "opening", greeting=True))
         turn_id, attempt_id = turn.id, attempt.id
         assert turn.status == "received" and db.session.get(Attempt, attempt_id).status == "pending"
-        first = services.grade_turn(turn_id)
+        first = grader.grade_turn(turn_id)
         assert first.status == "graded" and first.next_node == "ticket-status"
         snapshot = (first.earned, first.graded_at)
-        again = services.grade_turn(turn_id)
+        again = grader.grade_turn(turn_id)
         assert (again.earned, again.graded_at) == snapshot
         attempt = db.session.get(Attempt, attempt_id)
         assert attempt.node_id == "ticket-status" and attempt.anger == 45 and attempt.status == "in_call"
-        assert services.regrade_attempt(attempt_id).node_id == "ticket-status"  # nothing waiting: no change
+        assert grader.regrade_attempt(attempt_id).node_id == "ticket-status"  # nothing waiting: no change
         assert len(attempt.turns) == 1
 
 
@@ -246,19 +246,6 @@ def test_leaving_and_coming_back(app, client, content, make_user):
     assert left["status"] == "abandoned" and left["ended"] is True and left["ending"] is None
     assert drill.abandon(attempt_id).json["status"] == "abandoned"
     assert drill.say(attempt_id, "您好").status_code == 409
-
-
-def test_idle_attempts_count_as_abandoned_when_listed(app, client, content, make_user):
-    drill = Drill(client, make_user("li", "learner"))
-    idle = drill.start(ZH_SLUG)
-    fresh = drill.start(ZH_SLUG)
-    with app.app_context():
-        db.session.get(Attempt, idle).last_activity_at = utcnow() - timedelta(hours=3)
-        db.session.commit()
-    assert client.get("/roleplays/history").status_code == 200
-    with app.app_context():
-        assert db.session.get(Attempt, idle).status == "abandoned"
-        assert db.session.get(Attempt, fresh).status == "ringing"
 
 
 def test_bad_requests(app, client, content, make_user):
@@ -284,16 +271,16 @@ def test_voice_passes_for_certification(app, client, content, make_user):
           + [doc.closing.phrases[0]])
     with app.app_context():
         since = utcnow() - timedelta(days=1)
-        assert services.voice_passes(user.id, min_difficulty=1, since=since) == []  # typed never counts
+        assert queries.voice_passes(user.id, min_difficulty=1, since=since) == []  # typed never counts
         attempt = db.session.get(Attempt, attempt_id)
         attempt.mode = "voice"  # as if it had been spoken
         db.session.commit()
-        found = services.voice_passes(user.id, min_difficulty=2, since=since)
+        found = queries.voice_passes(user.id, min_difficulty=2, since=since)
         assert [(e.attempt_id, e.scenario_slug, e.difficulty, e.passed, e.mode) for e in found] == [
             (attempt_id, ZH_SLUG, 2, True, "voice")]
-        assert services.voice_passes(user.id, min_difficulty=3, since=since) == []
-        assert services.voice_passes(user.id, min_difficulty=1, since=utcnow() + timedelta(minutes=1)) == []
-        report = services.attempt_report(attempt_id, "en")
+        assert queries.voice_passes(user.id, min_difficulty=3, since=since) == []
+        assert queries.voice_passes(user.id, min_difficulty=1, since=utcnow() + timedelta(minutes=1)) == []
+        report = presenters.attempt_report(attempt_id, "en")
         assert report["score"] == 100.0 and len(report["turns"]) == 5 and report["ending"] == "resolved"
 
 

@@ -8,11 +8,11 @@ import re
 from datetime import timedelta
 
 from app.extensions import db
-from app.roleplays import services
+from app.roleplays import presenters, text_scoring
 from app.roleplays.models import Attempt
-from tests.conftest import csrf_token
+from tests.support.web import csrf_token
 
-from .conftest import ZH_SLUG, Drill, good_reply, scenario_doc
+from tests.support.roleplays import ZH_SLUG, Drill, good_reply, scenario_doc
 
 # At "ticket-status" (the caller wants a repair time) this reply also gives the refund route that
 # "refund-demand" (the next moment: "refund this month's fee") asks for.
@@ -113,7 +113,7 @@ def test_a_reply_reads_the_same_percentage_on_the_call_screen_and_in_the_report(
     # Responds but does not move the refund on: two judgements of three.
     body = drill.say(attempt_id, good_reply(doc, "refund-demand", only=("ack",))).json["turn"]
     assert abs(body["score_fraction"] - 2 / 3) < 0.001
-    assert body["percent"] == services.reply_percent(body["score_fraction"]) == 67
+    assert body["percent"] == presenters.reply_percent(body["score_fraction"]) == 67
     state = drill.state(attempt_id).json
     assert state["turns"][-1]["percent"] == 67
     page = client.get(f"/roleplays/attempts/{attempt_id}/report").get_data(as_text=True)
@@ -190,7 +190,7 @@ def test_history_filters_by_scenario_and_dates_its_chart(app, client, content, m
 def test_try_a_reply_lists_items_as_they_counted(app, content):
     doc = scenario_doc(app, ZH_SLUG)
     with app.test_request_context():
-        result = services.score_text(doc, "refund-demand", "我理解您的心情。断网期间的费用会按天给您减免。")
+        result = text_scoring.score_text(doc, "refund-demand", "我理解您的心情。断网期间的费用会按天给您减免。")
     statuses = {item["item_id"]: item["status"] for item in result["items"]}
     assert statuses["ack"] == "met" and statuses["refund-route"] == "met"
     assert statuses["apologise"] == "not_needed"  # responds held through the acknowledgement

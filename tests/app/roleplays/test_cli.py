@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 
 from app.extensions import db
-from app.roleplays import services
+from app.roleplays import models, operations
 
-from .conftest import ZH_SLUG
+from tests.support.roleplays import ZH_SLUG
 
 
 def _score(app, *args):
@@ -54,9 +54,9 @@ def test_score_refuses_unknown_scenarios_and_nodes(app, content):
 def test_regrade_command_on_an_attempt_with_nothing_waiting(app, content, make_user):
     user = make_user("li", "learner")
     with app.app_context():
-        attempt = services.start_attempt(user.id, ZH_SLUG, "typed")
-        services.answer_call(attempt, 1)
-        turn = services.submit_typed(attempt, "我理解您的心情，非常抱歉，请问您的宽带账号是多少")
+        attempt = operations.start_attempt(user.id, ZH_SLUG, "typed")
+        operations.answer_call(attempt, 1)
+        turn = operations.submit_typed(attempt, "我理解您的心情，非常抱歉，请问您的宽带账号是多少")
         attempt_id = attempt.id
         assert db.session.get(type(turn), turn.id).status == "received"  # saved, not yet graded
     result = app.test_cli_runner().invoke(args=["roleplay", "regrade", str(attempt_id)])
@@ -69,14 +69,14 @@ def test_regrade_command_on_an_attempt_with_nothing_waiting(app, content, make_u
 
 
 def test_regrade_rescore_grades_a_finished_call_again_on_its_own_version(app, client, content, make_user):
-    from tests.app.roleplays.conftest import Drill
+    from tests.support.roleplays import Drill
     drill = Drill(client, make_user("li", "learner"))
     attempt_id = drill.start(ZH_SLUG, "typed")
     drill.answer(attempt_id)
     drill.say(attempt_id, "这是公司的政策，你错了。")
     drill.say(attempt_id, "这是公司的政策，你错了。")
     with app.app_context():
-        attempt = db.session.get(services.Attempt, attempt_id)
+        attempt = db.session.get(models.Attempt, attempt_id)
         assert attempt.status == "ended" and attempt.passed is False
         graded = {t.id: (list(t.items), t.earned, t.score_fraction) for t in attempt.turns}
         finished_at, version_id, score = attempt.finished_at, attempt.version_id, attempt.score
@@ -90,7 +90,7 @@ def test_regrade_rescore_grades_a_finished_call_again_on_its_own_version(app, cl
     result = app.test_cli_runner().invoke(args=["roleplay", "regrade", "--rescore", str(attempt_id)])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        attempt = db.session.get(services.Attempt, attempt_id)
+        attempt = db.session.get(models.Attempt, attempt_id)
         assert {t.id: (list(t.items), t.earned, t.score_fraction) for t in attempt.turns} == graded
         assert (attempt.finished_at, attempt.version_id, attempt.score, attempt.passed) == (
             finished_at, version_id, score, False)

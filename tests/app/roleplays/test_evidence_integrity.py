@@ -18,11 +18,11 @@ from sqlalchemy import update
 from app.core.clock import utcnow
 from app.config import PROJECT_ROOT
 from app.extensions import db
-from app.roleplays import services
+from app.roleplays import grader, operations
 from app.roleplays.models import Attempt, Turn
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
-from .conftest import HELLO, KO_SLUG, ZH_SLUG, Drill, pcm_wav
+from tests.support.roleplays import HELLO, KO_SLUG, ZH_SLUG, Drill, pcm_wav
 
 RATE = 16000
 
@@ -96,7 +96,7 @@ def test_pending_recordings_are_capped_per_learner(app, client, ko_content, make
 
     def broken(*args, **kwargs):
         raise SpeechError("recogniser down")
-    monkeypatch.setattr(services.speech, "recognize", broken)
+    monkeypatch.setattr(grader.speech, "recognize", broken)
     first = drill.start(KO_SLUG, "voice")
     drill.answer(first)
     assert drill.upload(first, hello).status_code == 202  # saved, waiting for grading
@@ -111,7 +111,7 @@ def test_pending_recordings_are_capped_per_learner(app, client, ko_content, make
     monkeypatch.undo()
     monkeypatch.setitem(app.config, "RECORDINGS_PENDING_MAX_MB", 1.5 * len(hello) / 1024 / 1024)
     with app.app_context():
-        services.regrade_attempt(first)
+        grader.regrade_attempt(first)
     assert drill.upload(second, hello).status_code == 200
 
 
@@ -143,7 +143,7 @@ def test_trainer_regrade_frees_a_call_stuck_on_an_unrecognisable_recording(app, 
     recording.write_bytes(korean_speech(HELLO))
     with app.app_context():
         attempt = db.session.get(Attempt, attempt_id)
-        turn = services._add_turn(attempt, "voice", recording_path=recording.relative_to(
+        turn = operations.add_turn(attempt, "voice", recording_path=recording.relative_to(
             app.config["RECORDINGS_DIR"]).as_posix())
         db.session.execute(update(Turn).where(Turn.id == turn.id).values(status="pending",
                                                                           error="ModelNotInstalled: zh-CN"))
@@ -177,7 +177,7 @@ def test_serve_start_up_grades_replies_a_crash_left_received_or_grading(app, cli
         drill.answer(attempt_id)
         with app.app_context():
             attempt = db.session.get(Attempt, attempt_id)
-            turn = services._add_turn(attempt, "typed", transcript="您好，我理解您的心情。请问您的宽带账号是多少？")
+            turn = operations.add_turn(attempt, "typed", transcript="您好，我理解您的心情。请问您的宽带账号是多少？")
             if status == "grading":  # a claim taken a moment ago by the process that crashed
                 db.session.execute(update(Turn).where(Turn.id == turn.id).values(
                     status="grading", claimed_at=utcnow(), grading_started_at=utcnow(), claims=1,
@@ -237,7 +237,7 @@ def test_rings_are_measured_by_the_server_not_claimed_by_the_browser(app, client
 def test_a_call_answered_faster_than_a_person_can_is_flagged_for_hr(app, client, content, make_user, monkeypatch):
     from app.certification.models import EvidenceFlag
     from app.extensions import db as _db
-    from tests.app.roleplays.conftest import ZH_SLUG, Drill as _Drill, bad_reply as _bad, scenario_doc as _doc
+    from tests.support.roleplays import ZH_SLUG, Drill as _Drill, bad_reply as _bad, scenario_doc as _doc
     monkeypatch.setitem(app.config, "CALL_MIN_SECONDS_PER_REPLY", 60)
     user = make_user("fast", "learner")
     drill = _Drill(client, user)

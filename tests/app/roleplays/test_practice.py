@@ -3,23 +3,23 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.certification import services as certification
+from app.certification import operations, queries as certification_queries
 from app.certification.models import Certificate, EvidenceFlag
 from app.core import events, progress
 from app.extensions import db
 from app.reviews import services as reviews
-from app.roleplays import services as roleplays
+from app.roleplays import presenters, queries
 from app.roleplays.models import Attempt
 from tests.app.certification.typed_journey import ZH_SCENARIOS, typed_call
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
 EN = {"Accept-Language": "en"}
 
 
 def _learner_figures(learner_id: int) -> dict:
-    rows = certification.roster()
+    rows = certification_queries.roster()
     return {"rates": [(r.cohort, r.people, r.roleplay_attempted, r.roleplay_passed)
-                      for r in certification.pass_rates(rows)],
+                      for r in certification_queries.pass_rates(rows)],
             "drills": (lambda d: (d.finished, len(d.passes)))(progress.drill_progress([learner_id])[learner_id]),
             "queue": [row.attempt.id for row in reviews.queue().rows],
             "flags": db.session.scalar(select(func.count()).select_from(EvidenceFlag)),
@@ -60,16 +60,16 @@ def test_a_practice_call_changes_no_learner_statistic_and_no_certification(app, 
             assert practice.practice and practice.passed
             assert _learner_figures(learner.id) == before
             assert graded == [learner.id]  # no evidence signal for the practice call
-            assert roleplays.user_attempts(both.id) == []
-            assert roleplays.weakest_items(both.id) == []
-            assert roleplays.voice_passes(both.id, min_difficulty=1, since=practice.started_at.replace(year=2000),
-                                          modes=("voice", "typed")) == []
-            assert certification.call_signoff_panel(practice.id, db.session.get(type(both), learner.id)) is None
+            assert queries.user_attempts(both.id) == []
+            assert queries.weakest_items(both.id) == []
+            assert queries.voice_passes(both.id, min_difficulty=1, since=practice.started_at.replace(year=2000),
+                                        modes=("voice", "typed")) == []
+            assert certification_queries.call_signoff_panel(practice.id, db.session.get(type(both), learner.id)) is None
             # Even a trainer's sign-off cannot turn it into evidence.
             other = make_user("wang", "trainer", name="王芳")
             try:
-                certification.sign_off_call(db.session.get(type(both), other.id), practice.id)
-            except certification.CertificationError as exc:
+                operations.sign_off_call(db.session.get(type(both), other.id), practice.id)
+            except operations.CertificationError as exc:
                 assert "practice" in str(exc)
             else:
                 raise AssertionError("a practice call was signed off")
@@ -77,7 +77,7 @@ def test_a_practice_call_changes_no_learner_statistic_and_no_certification(app, 
         app.config["CALL_MIN_SECONDS_PER_REPLY"] = 0
         events.roleplay_attempt_graded.disconnect(receiver)
     with app.app_context():
-        report = roleplays.attempt_report(practice.id, "en")
+        report = presenters.attempt_report(practice.id, "en")
         assert report["practice"] is True
     client = app.test_client()
     login_as(client, both)

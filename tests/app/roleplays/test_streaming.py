@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.roleplays import services, streaming
+from app.roleplays import recovery, streaming
 from app.roleplays.models import Attempt, Turn
 from app.speechops import services as speech
 
-from .conftest import HELLO, KO_SLUG, Drill, pcm_wav
+from tests.support.roleplays import HELLO, KO_SLUG, Drill, pcm_wav
 
 CHUNK_BYTES = 16000 * 2 * 240 // 1000  # 240 ms, as drill.js sends
 L16 = "audio/l16; rate=16000; channels=1"
@@ -224,6 +224,6 @@ def test_a_restart_grades_replies_that_were_still_streaming(app, client, ko_cont
     for seq, piece in enumerate(pieces[:-1]):
         assert drill.chunk(attempt_id, seq, piece).status_code == 200
     app.extensions.pop("roleplay_live_streams")  # the process died with its recognisers
-    report = services.recover_interrupted(app)
+    report = recovery.recover_interrupted(app)
     (turn,) = _turns(app, attempt_id)
     assert report["graded"] == [turn.id] and turn.graded_count == 1 and "안녕하세요" in turn.transcript

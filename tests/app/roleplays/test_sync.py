@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 
 from app.content.services import sync_content
 from app.extensions import db
-from app.roleplays import services
+from app.roleplays import errors, grader, operations, presenters, queries
 from app.roleplays.models import Attempt, Phrasebook, Scenario, ScenarioVersion
 from app.roleplays.scenario import ScenarioDoc
 from content_schema import ContentValidationError
 from grading.call import ENDINGS, CallState
 
-from .conftest import ZH_SLUG, good_reply
+from tests.support.roleplays import ZH_SLUG, good_reply
 
 OUTCOMES = ("deescalate", "stay", "escalate")
 
@@ -23,14 +23,14 @@ OUTCOMES = ("deescalate", "stay", "escalate")
 def _play_resolved(app, user_id: int) -> int:
     """A whole typed call on the zh-CN scenario, through the services; returns the attempt id."""
     with app.app_context():
-        attempt = services.start_attempt(user_id, ZH_SLUG, "typed")
-        services.answer_call(attempt, 1)
-        doc = services.doc_of(attempt)
+        attempt = operations.start_attempt(user_id, ZH_SLUG, "typed")
+        operations.answer_call(attempt, 1)
+        doc = queries.doc_of(attempt)
         for node in ("opening", "ticket-status", "refund-demand", "confirm-plan"):
             attempt = db.session.get(Attempt, attempt.id)
-            turn = services.submit_typed(attempt, good_reply(doc, node, greeting=node == "opening",
-                                                             closing=node == "confirm-plan"))
-            services.grade_turn(turn.id)
+            turn = operations.submit_typed(attempt, good_reply(doc, node, greeting=node == "opening",
+                                                               closing=node == "confirm-plan"))
+            grader.grade_turn(turn.id)
         return attempt.id
 
 
@@ -47,18 +47,18 @@ def test_sync_loads_every_scenario_with_audio_and_the_phrasebook(app, content):
                 assert (Path(app.config["AUDIO_CACHE_DIR"]) / name).stat().st_size > 1000
             # The stored spec is fully resolved: library phrases are in, nothing refers back to the library.
             assert all(item.phrases or item.elements or item.patterns for node in doc.nodes.values() for item in node.rubric)
-        broadband = ScenarioDoc(services.get_scenario(ZH_SLUG).current_version.spec)
+        broadband = ScenarioDoc(queries.get_scenario(ZH_SLUG).current_version.spec)
         assert "我理解您的心情" in broadband.nodes["opening"].rubric[0].phrases
         assert broadband.greeting.points == 2 and broadband.closing.points == 2
         book = db.session.scalar(select(Phrasebook))
-        assert book is not None and services.current_phrasebook().pairs
+        assert book is not None and queries.current_phrasebook().pairs
 
 
 def test_edited_scenario_becomes_a_new_version_and_old_attempts_keep_their_grade(app, content_copy, make_user):
     user = make_user("li", "learner")
     with app.app_context():
         sync_content(content_copy)
-        first = services.get_scenario(ZH_SLUG).current_version_id
+        first = queries.get_scenario(ZH_SLUG).current_version_id
     old_attempt = _play_resolved(app, user.id)
     with app.app_context():
         old = db.session.get(Attempt, old_attempt)
@@ -75,7 +75,7 @@ def test_edited_scenario_becomes_a_new_version_and_old_attempts_keep_their_grade
     with app.app_context():
         report = sync_content(content_copy)
         assert f"role-play {ZH_SLUG}: version 2" in report.lines
-        scenario = services.get_scenario(ZH_SLUG)
+        scenario = queries.get_scenario(ZH_SLUG)
         assert scenario.current_version.version == 2 and scenario.current_version_id != first
         versions = db.session.scalars(select(ScenarioVersion).where(ScenarioVersion.slug == ZH_SLUG)).all()
         assert [v.version for v in versions] == [1, 2]
@@ -85,10 +85,10 @@ def test_edited_scenario_becomes_a_new_version_and_old_attempts_keep_their_grade
         old = db.session.get(Attempt, old_attempt)
         assert old.version_id == first and old.score == old_score
         assert [t.items for t in old.turns] == old_items
-        assert services.regrade_attempt(old_attempt).score == old_score  # regrading changes nothing
-        report = services.attempt_report(old_attempt)
+        assert grader.regrade_attempt(old_attempt).score == old_score  # regrading changes nothing
+        report = presenters.attempt_report(old_attempt)
         assert report["scenario_version"] == 1
-        assert services.start_attempt(user.id, ZH_SLUG, "typed").version.version == 2
+        assert operations.start_attempt(user.id, ZH_SLUG, "typed").version.version == 2
 
 
 def test_removed_scenario_is_retired_then_restored(app, content_copy, make_user):
@@ -101,16 +101,16 @@ def test_removed_scenario_is_retired_then_restored(app, content_copy, make_user)
     with app.app_context():
         report = sync_content(content_copy)
         assert f"role-play {ZH_SLUG}: retired" in report.lines
-        assert services.get_scenario(ZH_SLUG) is None
-        assert ZH_SLUG not in [row.slug for row in services.library()]
-        assert services.attempt_report(attempt_id)["score"] == 100.0  # history survives
-        with pytest.raises(services.RoleplayError):
-            services.start_attempt(user.id, ZH_SLUG, "typed")
+        assert queries.get_scenario(ZH_SLUG) is None
+        assert ZH_SLUG not in [row.slug for row in queries.library()]
+        assert presenters.attempt_report(attempt_id)["score"] == 100.0  # history survives
+        with pytest.raises(errors.RoleplayError):
+            operations.start_attempt(user.id, ZH_SLUG, "typed")
     moved.rename(content_copy / "roleplays" / f"{ZH_SLUG}.yaml")
     with app.app_context():
         report = sync_content(content_copy)
         assert f"role-play {ZH_SLUG}: restored" in report.lines
-        assert services.get_scenario(ZH_SLUG).current_version.version == 1
+        assert queries.get_scenario(ZH_SLUG).current_version.version == 1
 
 
 def test_a_line_that_cannot_be_spoken_fails_the_sync_naming_scenario_and_node(app, content_copy):
@@ -148,7 +148,7 @@ def _explore(doc: ScenarioDoc) -> tuple[set[str], set[str]]:
 
 def test_every_shipped_scenario_reaches_every_node_and_ending(app, content):
     with app.app_context():
-        scenarios = services.library()
+        scenarios = queries.library()
         assert len(scenarios) == 10
         for row in scenarios:
             doc = ScenarioDoc(row.current_version.spec)

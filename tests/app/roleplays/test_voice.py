@@ -7,12 +7,12 @@ import time
 from pathlib import Path
 
 from app.extensions import db
-from app.roleplays import services
+from app.roleplays import grader, presenters, queries
 from app.roleplays.models import Attempt, Turn
 from app.speechops import services as speech
-from tests.conftest import login_as
+from tests.support.web import login_as
 
-from .conftest import HELLO, KO_SLUG, SORRY, THANKS, Drill, pcm_wav
+from tests.support.roleplays import HELLO, KO_SLUG, SORRY, THANKS, Drill, pcm_wav
 
 
 
@@ -65,13 +65,13 @@ def test_spoken_korean_call_is_recognised_graded_and_reported(app, client, ko_co
             assert 150 < turn.metrics["speaking_rate"] < 600  # espeak-ng Korean at its default 175 wpm
         for turn in turns:
             assert (Path(app.config["RECORDINGS_DIR"]) / turn.recording_path).is_file()
-        evidence = services.voice_passes(user.id, min_difficulty=1, since=attempt.started_at)
+        evidence = queries.voice_passes(user.id, min_difficulty=1, since=attempt.started_at)
         assert [e.attempt_id for e in evidence] == [attempt_id] and evidence[0].mode == "voice"
         recording_url = f"/roleplays/turns/{turns[0].id}/recording"
         # Measured evidence is stored in both UI languages and shown in the reader's.
         with app.test_request_context():
             for ui, words in (("en", "answered at ring 1"), ("zh-CN", "第 1 声铃响时接起")):
-                call_items = services.attempt_report(attempt_id, ui)["call_items"]
+                call_items = presenters.attempt_report(attempt_id, ui)["call_items"]
                 rings = next(item for item in call_items if item["rule"] == "call:answer_within_rings")
                 assert rings["evidence"] == [words + " (limit 3)" if ui == "en" else words + "（上限 3 声）"]
         # The model was loaded once for the whole test session, in the app's one registry.
@@ -120,7 +120,7 @@ def test_failed_recognition_keeps_the_reply_pending_until_regraded(app, client, 
 
     def model_gone(language, *args, **kwargs):
         raise ModelNotInstalled(language)  # the model could not be loaded for a moment
-    monkeypatch.setattr(services.speech, "recognize", model_gone)
+    monkeypatch.setattr(grader.speech, "recognize", model_gone)
     response = drill.upload(attempt_id, korean_speech(HELLO))
     assert response.status_code == 202, response.get_data(as_text=True)
     assert response.json["status"] == "pending" and response.json["message"]
@@ -143,7 +143,7 @@ def test_failed_recognition_keeps_the_reply_pending_until_regraded(app, client, 
     assert state["turns"][0]["status"] == "graded" and "감사합니다" in state["turns"][0]["transcript"]
     with app.app_context():
         assert db.session.get(Turn, turn_id).error is None
-        assert services.regrade_attempt(attempt_id).node_id == "order"  # nothing left to do
+        assert grader.regrade_attempt(attempt_id).node_id == "order"  # nothing left to do
 
 
 def test_bad_audio_is_refused_with_its_code_and_uses_no_turn(app, client, ko_content, make_user, korean_speech):

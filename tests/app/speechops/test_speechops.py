@@ -6,7 +6,7 @@ import subprocess
 
 from app.speechops import services
 from speech.models import packaged_korean_model
-from tests.conftest import login_as
+from tests.support.web import login_as
 
 
 def test_config_comes_from_the_app_settings(app, monkeypatch):

@@ -8,12 +8,12 @@ import re
 import pytest
 from sqlalchemy import event
 
-from app.certification import services as certification
+from app.certification import operations, queries, requirements
 from app.certification.batch import ladder_summaries
 from app.extensions import db
 from app.team import services as team
-from tests.app.team.conftest import complete_courses, drill, exam_attempt
-from tests.conftest import login_as
+from tests.support.team import complete_courses, drill, exam_attempt
+from tests.support.web import login_as
 
 
 def _row(page: str, username: str) -> str:
@@ -224,18 +224,18 @@ def test_ladder_in_the_gradebook_matches_the_certification_page(app, client, coh
         from app.accounts.models import User
         from app.core.clock import utcnow
         from app.certification.models import ACTIVE, Certificate
-        version = certification.current_version()
+        version = requirements.current_version()
         now = utcnow()
         # zhao holds the agent level: the next level (senior) is the one counted.
         db.session.add(Certificate(user_id=cohorts["zhao"].id, level="agent", status=ACTIVE, version_id=version.id,
                                    requirement_version=version.version, evidence={}, evidence_key="test",
                                    code="test-code-zhao", created_at=now, issued_at=now, status_changed_at=now,
-                                   expires_at=certification.add_months(now, 12), holder_name="赵磊"))
+                                   expires_at=operations.add_months(now, 12), holder_name="赵磊"))
         db.session.commit()
         assert ladder_summaries([cohorts["zhao"].id])[cohorts["zhao"].id].next_level == "senior"
         for key in ("li", "wang", "zhao"):
             user = db.session.get(User, cohorts[key].id)
-            standing = certification.standing(user)
+            standing = queries.standing(user)
             summary = ladder_summaries([user.id])[user.id]
             assert summary.level == standing.current_level
             assert summary.total == len(standing.evaluation.requirements)

@@ -1,8 +1,8 @@
-"""Helpers for the certification tests: the rules file as a stored version, and learner evidence.
+"""Certification for the tests (a pytest plugin): the rules file as a stored version, and learner evidence.
 
-Evidence normally comes from the courses, exams and role-play services; most tests here
-replace those four sources with an in-memory store so that they can set exact scores and
-dates (the integration tests use the real services).
+Evidence normally comes from the courses, exams and role-play services; most certification tests
+replace those four sources with an in-memory store (fixture ``evidence``) so that they can set
+exact scores and dates (the integration tests use the real services).
 """
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from app.certification import rules, services
+from app.certification import rules
 from app.content.services import SyncReport
 from content_schema import Certification
 from content_schema.models import CertificationSpec
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = yaml.safe_load((ROOT / "exams" / "certification.yaml").read_text(encoding="utf-8"))
 
 AGENT_COURSES = ["call-centre-basics", "call-handling", "emotion-management", "service-language"]
@@ -33,14 +33,15 @@ def spec_dict(**changes) -> dict:
 
 def install_spec(data: dict | None = None) -> SyncReport:
     """Store a certification file through the real syncer (call inside an app context)."""
+    from app.certification import requirements
+    from app.extensions import db
     data = data or spec_dict()
     spec = CertificationSpec.model_validate(data)
     checksum = hashlib.sha256(yaml.safe_dump(data).encode()).hexdigest()
     bundle = SimpleNamespace(certification=Certification(spec, "exams/certification.yaml", checksum),
                              courses={}, exams={}, scenarios={})
     report = SyncReport()
-    services.sync_certification(bundle, report)
-    from app.extensions import db
+    requirements.sync_certification(bundle, report)
     db.session.commit()
     return report
 
@@ -98,12 +99,13 @@ class EvidenceStore:
 
 @pytest.fixture
 def evidence(monkeypatch) -> EvidenceStore:
+    from app.certification import evidence_sources
     store = EvidenceStore()
-    monkeypatch.setattr(services, "course_evidence", lambda uid: dict(store.of(uid)["courses"]))
-    monkeypatch.setattr(services, "exam_evidence",
+    monkeypatch.setattr(evidence_sources, "course_evidence", lambda uid: dict(store.of(uid)["courses"]))
+    monkeypatch.setattr(evidence_sources, "exam_evidence",
                         lambda uid, slugs: {s: r for s, r in store.of(uid)["exams"].items() if s in set(slugs)})
-    monkeypatch.setattr(services, "listen_type_evidence", lambda uid: list(store.of(uid)["listen"]))
-    monkeypatch.setattr(services, "roleplay_evidence",
+    monkeypatch.setattr(evidence_sources, "listen_type_evidence", lambda uid: list(store.of(uid)["listen"]))
+    monkeypatch.setattr(evidence_sources, "roleplay_evidence",
                         lambda uid, *, min_difficulty, since, typed=False: [
                             r for r in store.of(uid)["roleplays"]
                             if r.difficulty >= min_difficulty and r.finished_at >= since
@@ -118,7 +120,8 @@ def shipped_rules(app):
 
 
 def months_later(moment: datetime, months: int) -> datetime:
-    return services.add_months(moment, months)
+    from app.certification import operations
+    return operations.add_months(moment, months)
 
 
 def days(n: float) -> timedelta:

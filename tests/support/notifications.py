@@ -1,13 +1,13 @@
-"""Helpers for the notifications tests: notices of a person, a review done the way trainers do it."""
+"""Notifications for the tests: notices of a person, a review done the way trainers do it."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.notifications.models import Notification
-from tests.app.assignments.helpers import Drill, good_call  # noqa: F401
-from tests.app.certification.conftest import evidence, shipped_rules  # noqa: F401  (fixtures)
-from tests.conftest import csrf_token, login_as
+from tests.app.assignments.helpers import good_call
+from tests.support.roleplays import Drill
+from tests.support.web import csrf_token, login_as
 
 COMMENT = "第二句没有先安抚客户，请注意"
 

@@ -1,5 +1,7 @@
-"""Helpers for the role-play tests: a drill API client and scripted replies built from the synced rubric.
-(The Korean content and speech fixtures, ko_content and korean_speech, live in tests/conftest.py.)"""
+"""Role-plays as the tests drive them: the drill API client, scripted replies built from the synced
+rubric, the shipped and Korean scenarios' slugs and good Korean replies, WAV wrapping.
+(The Korean content and speech fixtures, ko_content and korean_speech, are in tests/support/content.py
+and tests/support/speech.py.)"""
 from __future__ import annotations
 
 import io
@@ -11,7 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.roleplays.models import Scenario
 from app.roleplays.scenario import ScenarioDoc
-from tests.conftest import csrf_token, login_as
+from tests.support.web import csrf_token, login_as
 
 ZH_SLUG = "broadband-outage-refund"
 KO_SLUG = "ko-thanks-for-waiting"

@@ -1,0 +1,29 @@
+"""Driving Debian's Chromium through Playwright: launching it, logging in, reading media."""
+from __future__ import annotations
+
+CHROMIUM = "/usr/bin/chromium"
+# Flags the sandboxed CI machine needs: no network chatter, no GPU, no sandbox as root.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def launch(playwright, extra_args: list[str] | None = None):
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                      args=CHROMIUM_ARGS + (extra_args or []))
+
+
+def log_in(page, base_url: str, username: str, password: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit].primary")
+    page.wait_for_load_state("networkidle")
+
+
+def media_duration(audio) -> float:
+    """Load an <audio> element's metadata in the page and return its duration in seconds (fails on a media error)."""
+    return audio.evaluate("""el => new Promise((resolve, reject) => {
+        el.addEventListener('loadedmetadata', () => resolve(el.duration), {once: true});
+        el.addEventListener('error', () => reject(new Error('audio error')), {once: true});
+        el.preload = 'metadata'; el.load();
+    })""")
