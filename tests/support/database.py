@@ -42,6 +42,16 @@ def _worker_database(url: str, worker: str) -> str:
     return server.set(database=name).render_as_string(hide_password=False)
 
 
+def _reset_postgres(url: str) -> None:
+    # A fresh schema each run: the migrations, not leftovers, must build everything (a worker's own
+    # database is new already; the one named by TEST_DATABASE_URL, used without workers, is not).
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
 def tables_with_rows(connection) -> list[sa.Table]:
     """The app's tables that hold at least one row, in dependency order (parents first): one
     query, however many tables there are."""
