@@ -139,10 +139,11 @@ class ExamAnswer(db.Model):
     answered_at: Mapped[datetime | None]  # last time the response changed
     # The learner's "flag for review" mark (shown on the navigator and the summary before submitting).
     flagged: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    # Listen-and-type timing, all server clock: first time the page showed the question, and
-    # first time the server sent this attempt the question's audio. Typing time runs from the
-    # audio being sent to answered_at; nothing the browser says about playing counts.
+    # No longer written: opening the paper (a GET) stored when the question was first shown, and
+    # nothing read it. Kept so older rows keep their value; drop it with the next migration here.
     shown_at: Mapped[datetime | None]
+    # Listen-and-type timing, server clock: the first time the server sent this attempt the
+    # question's audio. Typing time runs from then to answered_at; nothing the browser says counts.
     audio_served_at: Mapped[datetime | None]
     # Filled when the attempt is graded.
     fraction: Mapped[float | None]  # share of the question's points, 0..1

@@ -370,8 +370,11 @@ def exam_status(user_id: int, exam: Exam) -> ExamStatus:
     best = max(graded, key=lambda a: (a.score or 0.0, -a.id), default=None)
     attempts_left = None if exam.attempts_allowed == 0 else max(0, exam.attempts_allowed - len(attempts))
     cooldown_until = None
-    if graded and exam.cooldown_minutes:
-        last_end = max(a.closed_at or a.graded_at for a in graded)
+    # An attempt whose time ran out ended at its deadline, graded or not yet: the cooldown runs from
+    # there, so the page never offers a start that the POST would then refuse.
+    ends = [a.closed_at or a.graded_at for a in graded] + [a.deadline for a in attempts if time_is_up(a)]
+    if ends and exam.cooldown_minutes:
+        last_end = max(ends)
         until = last_end + timedelta(minutes=exam.cooldown_minutes)
         if until > utcnow():
             cooldown_until = until
@@ -633,9 +636,12 @@ def finish_attempt(attempt: ExamAttempt, reason: str) -> bool:
     """Close and grade the attempt; False if someone else already did. The status flip is
     one conditional UPDATE, so however many requests race, exactly one grades and signals."""
     now = utcnow()
+    # Time ran out at the deadline, whenever the attempt is graded (a POST or cron, later): the
+    # cooldown and the attempt's length run to there.
+    closed_at = min(now, attempt.deadline) if reason == CLOSED_EXPIRED else now
     claimed = db.session.execute(
         update(ExamAttempt).where(ExamAttempt.id == attempt.id, ExamAttempt.status == IN_PROGRESS)
-        .values(status=GRADED, closed_at=now, closed_reason=reason)
+        .values(status=GRADED, closed_at=closed_at, closed_reason=reason)
         .execution_options(synchronize_session=False)).rowcount == 1
     if not claimed:
         db.session.rollback()

@@ -434,3 +434,24 @@ def test_a_submit_after_the_time_limit_grades_only_what_was_saved_in_time(app, c
     assert attempt.status == GRADED and attempt.closed_reason == CLOSED_EXPIRED
     assert responses(app, attempt_id)["single-1"] == "a" and responses(app, attempt_id)["tf-1"] is None
     assert len(graded_signals) == 1
+
+
+def test_a_timed_out_attempt_starts_its_cooldown_at_the_deadline_graded_or_not(app, client, exams, make_user):
+    # Pages no longer grade an attempt whose time ran out; the page must still not offer a start the
+    # POST would refuse, and grading it later must not restart the cooldown from "now".
+    login_as(client, make_user("late"))
+    first = start_over_http(client, "test-all-types")
+    with app.app_context():
+        attempt = db.session.get(ExamAttempt, first)
+        limit_minutes = int((attempt.deadline - attempt.started_at).total_seconds() // 60)
+    move_clock_back(app, first, limit_minutes + 10)  # ran out 10 minutes ago: 20 of 30 minutes' cooldown left
+    page = client.get("/exams/test-all-types").get_data(as_text=True)
+    assert 'id="cooldown"' in page and 'id="start-attempt"' not in page
+    assert load(app, first).status == IN_PROGRESS  # said without grading it
+    move_clock_back(app, first, 30)  # ran out 40 minutes ago: the cooldown is over
+    page = client.get("/exams/test-all-types").get_data(as_text=True)
+    assert 'id="start-attempt"' in page and 'id="cooldown"' not in page
+    second = start_over_http(client, "test-all-types")  # the POST grades the old one and opens a new one
+    closed = load(app, first)
+    assert second != first and closed.status == GRADED and closed.closed_reason == CLOSED_EXPIRED
+    assert closed.closed_at == closed.deadline
