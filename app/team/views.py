@@ -4,7 +4,6 @@ from flask_login import current_user
 
 from ..accounts.models import User
 from ..core.access import AUTHENTICATED, PUBLIC, Role, access_of, allow, has_role
-from ..core.i18n import content_language
 from ..extensions import db
 from . import services
 
@@ -79,7 +78,7 @@ def gradebook():
     return render_template("team/gradebook.html", rows=rows, filters=filters, cohorts=services.cohorts(current_user),
                            sees_everyone=services.sees_everyone(current_user),
                            own_cohorts=services.own_cohorts(current_user), links=EvidenceLinks(),
-                           words=_words(), services=services, export=export)
+                           words=_words(), max_query=services.MAX_QUERY, export=export)
 
 
 @bp.route("/team.csv")
@@ -100,5 +99,5 @@ def learner(user_id: int):
     if person is None or not services.may_see(current_user, person):
         abort(404)  # someone outside the viewer's cohorts: as if there were no such learner
     row = services.rows_for([person])[0]
-    return render_template("team/learner.html", row=row, person=person, services=services,
-                           language=content_language(), may_open=may_open, links=EvidenceLinks()(row))
+    return render_template("team/learner.html", row=row, person=person, may_open=may_open,
+                           links=EvidenceLinks()(row))
