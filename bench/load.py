@@ -3,14 +3,14 @@
 Starts everything itself on 127.0.0.1 (bench/stack.py): a private redis-server, a throwaway
 PostgreSQL database (BENCH_PG_SERVER, default postgresql://postgres@127.0.0.1:5432/postgres;
 created, then dropped), gunicorn (gunicorn.conf.py) and `flask jobs worker`. Simulated trainees
-do voice drills over HTTP as drill.js does: log in, fetch the call state and the customer's
+do voice drills over HTTP as the call screen (static/js/drill/) does: log in, fetch the call state and the customer's
 line (and wait while it plays), speak (wait the utterance's length), POST the recording,
 poll state?turn=ID until the graded feedback is there, read the report when the call ends.
 Speech is real Korean from espeak-ng, recognised by the real Vosk model in the workers.
 
 Latency is end of speech → feedback: from the POST of the finished utterance to the graded
 feedback being available (the turn's graded_at in the database, same clock); "seen" adds
-the client's polling (every 250 ms here, 500 ms in drill.js).
+the client's polling (every 250 ms here, 500 ms in static/js/drill/poll.js).
 
 1. Load: N simultaneous trainees for LEVEL_SECONDS each, N stepped up until p95 passes 2 s,
    an error occurs, or the time budget runs out; prints throughput and p50/p95/p99.

@@ -7,7 +7,7 @@
   trainee accounts made;
 - gunicorn (gunicorn.conf.py, wsgi:app) and `flask jobs worker` with REDIS_URL set, each in
   its own process group so stop() kills everything they started;
-- Trainee: one browser session doing voice drills over HTTP as drill.js does (login, state,
+- Trainee: one browser session doing voice drills over HTTP as the call screen (static/js/drill/) does (login, state,
   the customer's line, POST the reply → 202 queued → poll state?turn=ID until graded, report).
 """
 from __future__ import annotations
@@ -356,7 +356,7 @@ class TurnRecord:
 
 
 class Trainee:
-    """One browser session doing voice drills through the HTTP API, as drill.js does."""
+    """One browser session doing voice drills through the HTTP API, as the call screen (static/js/drill/) does."""
 
     CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 

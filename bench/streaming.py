@@ -8,7 +8,7 @@ drives real drills over HTTP as the call screen does. Replies are espeak-ng Kore
 
 - Streaming path: the reply is "spoken in real time": its 240 ms chunks are POSTed to the stream
   endpoint as each would be captured (chunk k when its audio has been heard), one at a time as
-  drill.js does, the last one with final=1 at the end of speech. Latency = end of speech -> the
+  the call screen (static/js/drill/) does, the last one with final=1 at the end of speech. Latency = end of speech -> the
   graded feedback (the final chunk's answer).
 - Upload path: at the end of speech the whole WAV is POSTed to the turns endpoint (today's path);
   latency = the graded answer's arrival.
@@ -49,7 +49,7 @@ from bench.stack import REPLIES, free_port, quantile, speak  # noqa: E402
 
 SLUG = "ko-thanks-for-waiting"
 PASSWORD = "bench-password-42"
-CHUNK_SECONDS = 0.24          # drill.js: 8 frames of 30 ms
+CHUNK_SECONDS = 0.24          # drill/stream.js: 8 frames of 30 ms
 CHUNK_BYTES = int(16000 * 2 * CHUNK_SECONDS)
 LENGTHS = {"3 s": 1, "6 s": 2, "10 s": 4}  # the opening reply said this many times
 LEVEL_LIMIT = 1.0             # p95 end of speech -> feedback for the capacity figure

@@ -262,7 +262,7 @@ def validate_wav(path: Path, *, units: int, rate_wpm: int) -> float:
                              f"at {rate_wpm} wpm (expected about {expected:.1f} s)")
     # espeak ends every utterance with a pause (silence well under 1 % of the peak). A file that ends
     # loud was cut off mid-word: seen with pyttsx3's driver on a loaded machine (a 12.1 s line saved
-    # as 10.0 s), which the duration bounds below are too wide to notice.
+    # as 10.0 s), which the duration bounds above are too wide to notice.
     tail = samples[-max(1, int(_END_PAUSE_CHECK_S * info.samplerate)):]
     if float(np.abs(tail).max()) > _CUT_OFF_TAIL_SHARE * peak:
         raise SynthesisError("the output was cut off mid-word (it does not end in espeak's closing pause)")

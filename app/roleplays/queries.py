@@ -26,7 +26,7 @@ from .models import ENDED, GRADED, Attempt, Phrasebook, Scenario, ScenarioVersio
 from .scenario import ScenarioDoc
 
 RINGS_ALLOWED = 3
-RING_SECONDS = 3.0        # one ring of the call screen (drill.js rings every 3 s, the first at once)
+RING_SECONDS = 3.0        # one ring of the call screen (drill/main.js rings every 3 s, the first at once)
 RING_GRACE_SECONDS = 1.0  # the call page loading after "start": not held against the trainee
 
 

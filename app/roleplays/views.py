@@ -1,4 +1,4 @@
-"""Role-play pages and the JSON API the call screen (static/js/drill.js) talks to."""
+"""Role-play pages and the JSON API the call screen (static/js/drill/main.js) talks to."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -318,7 +318,7 @@ def _fresh(attempt_id: int) -> Attempt:
 @allow(Role.LEARNER, Role.TRAINER)
 def api_state(attempt_id: int):
     attempt = _own_attempt(attempt_id)
-    # ?turn=ID: how a reply queued for grading is doing (drill.js polls after a 202 "queued");
+    # ?turn=ID: how a reply queued for grading is doing (drill/poll.js polls after a 202 "queued");
     # once graded, turn_result is exactly the 200 answer of the turns endpoint. The turn is read
     # BEFORE the call: its grade and the call's next step are one commit, so a graded turn always
     # comes with the state after it (read the other way round, a grade committed in between
@@ -329,7 +329,7 @@ def api_state(attempt_id: int):
         turn_status = db.session.scalar(select(Turn.status).where(Turn.id == turn_id, Turn.attempt_id == attempt_id))
     attempt = _fresh(attempt_id)
     data = _state(attempt)
-    # After logging in again mid-call the page's CSRF token is stale; drill.js takes this one.
+    # After logging in again mid-call the page's CSRF token is stale; drill/main.js takes this one.
     data["csrf_token"] = generate_csrf()
     if turn_status is not None:
         data["turn_status"] = turn_status

@@ -50,7 +50,7 @@ def bad_reply(doc: ScenarioDoc, node_id: str) -> str:
 
 
 class Drill:
-    """The call screen's requests, as drill.js sends them."""
+    """The call screen's requests, as static/js/drill/stream.js sends them."""
 
     def __init__(self, client, user):
         self.client = client

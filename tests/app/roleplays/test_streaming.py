@@ -17,7 +17,7 @@ from app.speechops import services as speech
 
 from tests.support.roleplays import HELLO, KO_SLUG, Drill, pcm_wav
 
-CHUNK_BYTES = 16000 * 2 * 240 // 1000  # 240 ms, as drill.js sends
+CHUNK_BYTES = 16000 * 2 * 240 // 1000  # 240 ms, as static/js/drill/stream.js sends
 L16 = "audio/l16; rate=16000; channels=1"
 
 
