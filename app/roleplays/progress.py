@@ -14,9 +14,8 @@ from .models import ENDED, Attempt, ScenarioVersion
 
 
 def _counted(statement):
-    """Learners' calls only: a trainer's practice call (where the model has the flag) counts nowhere."""
-    practice = getattr(Attempt, "practice", None)
-    return statement if practice is None else statement.where(practice.is_(False))
+    """Learners' calls only: a trainer's practice call counts nowhere."""
+    return statement.where(Attempt.practice.is_(False))
 
 
 def drill_progress(user_ids: Sequence[int]) -> dict[int, DrillProgress]:

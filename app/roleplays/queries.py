@@ -187,31 +187,6 @@ def weakest_items(user_id: int, ui_language: str = "zh-CN", limit: int = 5) -> l
     return rows[:limit]
 
 
-@dataclass(frozen=True)
-class RoleplayEvidence:
-    attempt_id: int
-    scenario_slug: str
-    difficulty: int
-    score: float
-    passed: bool
-    finished_at: datetime
-    mode: str
-    language: str = ""
-
-
-def voice_passes(user_id: int, *, min_difficulty: int, since: datetime,
-                 modes: tuple[str, ...] = ("voice",)) -> list[RoleplayEvidence]:
-    """Passed drills answered in one of `modes` (fully by voice by default) at or above a difficulty,
-    finished since `since`, oldest first. Trainers' practice calls are never evidence."""
-    rows = db.session.scalars(
-        select(Attempt).where(Attempt.user_id == user_id, Attempt.status == ENDED, Attempt.passed.is_(True),
-                              Attempt.mode.in_(modes), Attempt.difficulty >= min_difficulty,
-                              Attempt.finished_at >= since, Attempt.practice.is_(False))
-        .order_by(Attempt.finished_at, Attempt.id)).all()
-    return [RoleplayEvidence(a.id, a.version.slug, a.difficulty, float(a.score), bool(a.passed), a.finished_at,
-                             a.mode, a.language) for a in rows]
-
-
 def call_facts(attempt_id: int) -> dict | None:
     """What certification needs to know to sign one call off (no Attempt object leaves the domain)."""
     attempt = db.session.get(Attempt, attempt_id)

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from app.core.clock import utcnow
 from app.core import progress
 from app.courses import services as courses
 from app.exams import services as exams
 from app.exams.models import ExamAttempt
 from app.extensions import db
-from app.roleplays import queries as roleplay_queries
-from app.roleplays.models import Attempt
+from app.roleplays.models import ENDED, Attempt
 from tests.support.team import complete_courses, drill, exam_attempt
 
 
@@ -46,8 +47,10 @@ def test_sources_agree_with_the_domains_own_queries_and_skip_practice(app, conte
             assert dict(course[user_id].completed) == courses.completed_courses(user_id)
             for slug, best in exam[user_id].best.items():
                 assert best.attempt_id == exams.best_attempt(user_id, slug).id
-            voice = roleplay_queries.voice_passes(user_id, min_difficulty=0, since=utcnow() - timedelta(days=30))
-            assert [c.attempt_id for c in calls[user_id].passes if c.mode == "voice"] == [v.attempt_id for v in voice]
+            voice = db.session.scalars(select(Attempt.id).where(
+                Attempt.user_id == user_id, Attempt.status == ENDED, Attempt.passed.is_(True),
+                Attempt.mode == "voice", Attempt.practice.is_(False)).order_by(Attempt.finished_at, Attempt.id)).all()
+            assert [c.attempt_id for c in calls[user_id].passes if c.mode == "voice"] == voice
         assert exam[li.id].best_of_kind("quiz").score == 95 and exam[li.id].best_of_kind("certification") is None
         assert calls[li.id].best.score == 90 and (calls[li.id].voice_passes, calls[li.id].typed_passes) == (1, 1)
         assert course[li.id].last_activity is not None and len(course[li.id].titles) == 3

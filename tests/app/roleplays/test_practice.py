@@ -62,8 +62,7 @@ def test_a_practice_call_changes_no_learner_statistic_and_no_certification(app, 
             assert graded == [learner.id]  # no evidence signal for the practice call
             assert queries.user_attempts(both.id) == []
             assert queries.weakest_items(both.id) == []
-            assert queries.voice_passes(both.id, min_difficulty=1, since=practice.started_at.replace(year=2000),
-                                        modes=("voice", "typed")) == []
+            assert progress.drill_progress([both.id]).get(both.id, progress.DrillProgress()).passes == ()
             assert certification_queries.call_signoff_panel(practice.id, db.session.get(type(both), learner.id)) is None
             # Even a trainer's sign-off cannot turn it into evidence.
             other = make_user("wang", "trainer", name="王芳")
