@@ -27,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.stack import bench_app  # noqa: E402
 
 PASSWORD = "bench-password-42"
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -34,22 +35,7 @@ COHORTS = [f"2026-{letter}" for letter in "ABCDEFGHIJ"]
 
 
 def build_app(tmp: Path):
-    from app import create_app
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}"
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "SECRET_KEY": "bench-only", "DATA_DIR": str(tmp), "UPLOAD_DIR": str(tmp / "uploads"),
-        "RECORDINGS_DIR": str(tmp / "recordings"), "AUDIO_CACHE_DIR": str(tmp / "audio-cache"),
-        "VOSK_MODEL_DIR": str(tmp / "models"), "WTF_CSRF_ENABLED": True,
-    })
-    with app.app_context():
-        from flask_migrate import upgrade
-        from app.content.services import sync_content
-        upgrade(revision="heads")
-        sync_content(ROOT)
-    return app
+    return bench_app(tmp, ROOT, WTF_CSRF_ENABLED=True)
 
 
 def seed(app, learners: int, rng: random.Random) -> None:

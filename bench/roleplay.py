@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from werkzeug.serving import make_server  # noqa: E402
 
-from bench.stack import REPLIES, reply_audio, speak  # noqa: E402  (the replies and voice the tests use)
+from bench.stack import REPLIES, bench_app, reply_audio, speak  # noqa: E402  (the replies and voice the tests use)
 
 SLUG = "ko-thanks-for-waiting"
 PASSWORD = "bench-password-42"
@@ -46,27 +46,11 @@ BUDGET_SECONDS = 100.0  # stop raising the load after this much wall time in tot
 
 
 def build_app(tmp: Path):
-    from app import create_app
-    from app.content.services import sync_content
-
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}"
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "SECRET_KEY": "bench-only", "DATA_DIR": str(tmp), "UPLOAD_DIR": str(tmp / "uploads"),
-        "RECORDINGS_DIR": str(tmp / "recordings"), "AUDIO_CACHE_DIR": str(tmp / "audio-cache"),
-        "VOSK_MODEL_DIR": str(tmp / "models"),
-    })
     content = tmp / "content"
     for folder in ("courses", "exams", "roleplays"):
         shutil.copytree(ROOT / folder, content / folder)
     shutil.copy(ROOT / "tests" / "fixtures" / "roleplays" / f"{SLUG}.yaml", content / "roleplays")
-    with app.app_context():
-        from flask_migrate import upgrade
-        upgrade(revision="heads")
-        sync_content(content)
-    return app
+    return bench_app(tmp, content)
 
 
 def make_users(app, count: int) -> list[str]:

@@ -46,6 +46,30 @@ REPLIES = {
 }
 
 
+def bench_app(tmp: Path, content: Path | None = None, **config):
+    """A migrated app for the in-process benchmarks: the database BENCH_DATABASE_URL names (or a SQLite
+    file in tmp), every folder under tmp; with ``content``, that content tree synced."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.content.services import sync_content
+
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SECRET_KEY": "bench-only", "DATA_DIR": str(tmp), "UPLOAD_DIR": str(tmp / "uploads"),
+        "RECORDINGS_DIR": str(tmp / "recordings"), "AUDIO_CACHE_DIR": str(tmp / "audio-cache"),
+        "VOSK_MODEL_DIR": str(tmp / "models"), **config,
+    })
+    with app.app_context():
+        upgrade(revision="heads")
+        if content is not None:
+            sync_content(content)
+    return app
+
+
 def reply_audio(audio: dict[str, tuple[bytes, float]], node: str | None) -> tuple[bytes, float]:
     """The spoken reply for a node; a node the bench has no words for gets the first reply (an
     off-path reply still exercises recognition and grading)."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import os
 import re
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.stack import bench_app  # noqa: E402
 
 from werkzeug.serving import make_server  # noqa: E402
 
@@ -35,21 +35,10 @@ SHEET = re.compile(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"')
 
 
 def build_app(tmp: Path):
-    from app import create_app
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}"
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "SECRET_KEY": "bench-only", "DATA_DIR": str(tmp), "UPLOAD_DIR": str(tmp / "uploads"),
-        "RECORDINGS_DIR": str(tmp / "recordings"), "AUDIO_CACHE_DIR": str(tmp / "audio-cache"),
-        "VOSK_MODEL_DIR": str(tmp / "models"),
-    })
+    app = bench_app(tmp)
     with app.app_context():
-        from flask_migrate import upgrade
         from app.accounts.services import create_user
         from app.extensions import db
-        upgrade(revision="heads")
         create_user("benchadmin", "Bench Admin", ("admin",), password=PASSWORD, must_change_password=False)
         db.session.commit()
     return app
