@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from bench.stack import REPLIES, Stack, Trainee, speak
+from tests.support.production import wait_until
 
 CLAIM_TIMEOUT = 3  # seconds: a turn whose worker vanished unseen is taken over after this
 
@@ -41,14 +42,6 @@ def _turns(engine) -> dict[int, sa.Row]:
     return {row.id: row for row in rows}
 
 
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_every_reply_is_graded_once_through_worker_kill_redis_restart_and_web_worker_restart(stack, tmp_path):
@@ -72,12 +65,12 @@ def test_every_reply_is_graded_once_through_worker_kill_redis_restart_and_web_wo
         # 1. SIGKILL the recognition worker while it grades kim's long reply.
         first = threading.Thread(target=kim.turn)
         first.start()
-        killed_turn = _wait(lambda: next((t.id for t in _turns(engine).values() if t.status == "grading"), None),
+        killed_turn = wait_until(lambda: next((t.id for t in _turns(engine).values() if t.status == "grading"), None),
                             30, "kim's reply to be claimed")
         [worker] = stack.job_worker_pids()
         os.kill(worker, signal.SIGKILL)
         assert _turns(engine)[killed_turn].status == "grading"  # died mid-grade, its claim left behind
-        _wait(lambda: [p for p in stack.job_worker_pids() if p != worker], 10, "the supervisor to fork a new worker")
+        wait_until(lambda: [p for p in stack.job_worker_pids() if p != worker], 10, "the supervisor to fork a new worker")
         lee.turn()  # graded by the new worker, which also takes kim's turn over (handed over by the supervisor)
         first.join(60)
         assert not first.is_alive()
@@ -87,7 +80,7 @@ def test_every_reply_is_graded_once_through_worker_kill_redis_restart_and_web_wo
         stack.stop_redis()
         second = threading.Thread(target=lee.turn)
         second.start()
-        _wait(lambda: any(status == 202 and path.endswith("/turns") for status, path in statuses[-3:]), 20,
+        wait_until(lambda: any(status == 202 and path.endswith("/turns") for status, path in statuses[-3:]), 20,
               "lee's reply to be accepted while Redis is down")
         time.sleep(0.5)
         stack.start_redis()
@@ -100,14 +93,14 @@ def test_every_reply_is_graded_once_through_worker_kill_redis_restart_and_web_wo
         for thread in (second, third):
             thread.join(60)
             assert not thread.is_alive()
-        _wait(lambda: len(set(stack.web_workers_pids()) - {old_web[0]}) >= 2, 20, "gunicorn to replace the worker")
+        wait_until(lambda: len(set(stack.web_workers_pids()) - {old_web[0]}) >= 2, 20, "gunicorn to replace the worker")
 
         # Every recording the API accepted is graded, exactly once.
         records = kim.records + lee.records
         assert [r.status for r in records] == [202] * 4, records
         assert all(r.feedback_at is not None for r in records), records
         accepted = {r.turn_id for r in records}
-        turns = _wait(lambda: (lambda rows: rows if all(t.status == "graded" for t in rows.values()) else None)(
+        turns = wait_until(lambda: (lambda rows: rows if all(t.status == "graded" for t in rows.values()) else None)(
             _turns(engine)), 30, "every turn to be graded")
         assert set(turns) == accepted
         assert {t.graded_count for t in turns.values()} == {1}, turns

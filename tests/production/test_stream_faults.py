@@ -9,20 +9,15 @@ reply's stream: test_stream_owner.py.)
 """
 from __future__ import annotations
 
-import io
 import os
 import signal
-import time
-import wave
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from bench.stack import REPLIES, Stack, Trainee, speak
+from tests.support.production import CHUNK, open_stream_call, post_chunk, stream_pcm, turn_rows, wait_until
 
-CHUNK = 16000 * 2 * 240 // 1000
-L16 = {"Content-Type": "audio/l16; rate=16000; channels=1"}
 
 
 @pytest.fixture
@@ -39,41 +34,15 @@ def stack(tmp_path, make_database):
         stack.kill_everything()
 
 
-def _pcm(wav: bytes) -> bytes:
-    with wave.open(io.BytesIO(wav)) as reader:
-        return reader.readframes(reader.getnframes())
 
 
-def _turns(engine) -> dict:
-    with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT id, status, claims, graded_count, recording_path, error "
-                                    "FROM roleplay_turns ORDER BY id")).all()
-    return {row.id: row for row in rows}
 
 
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _call(trainee: Trainee) -> tuple[int, str]:
-    trainee.new_call()
-    return trainee.attempt, f"{trainee.base}/api/roleplays/attempts/{trainee.attempt}/stream"
-
-
-def _post(trainee: Trainee, url: str, seq: int, data: bytes, final: bool = False) -> requests.Response:
-    return trainee.http.post(f"{url}?seq={seq}" + ("&final=1" if final else ""), data=data,
-                             headers={"X-CSRFToken": trainee.token, **L16}, timeout=60)
 
 
 def test_streamed_replies_are_graded_once_through_a_killed_worker_and_an_abandoned_stream(stack, tmp_path):
-    long_pcm = _pcm(speak(tmp_path, REPLIES["opening"], repeat=11)[0])  # ~25 s: long enough to kill mid-grade
-    short_pcm = _pcm(speak(tmp_path, REPLIES["opening"])[0])
+    long_pcm = stream_pcm(speak(tmp_path, REPLIES["opening"], repeat=11)[0])  # ~25 s: long enough to kill mid-grade
+    short_pcm = stream_pcm(speak(tmp_path, REPLIES["opening"])[0])
     kim, lee = Trainee(stack.base, "kim", {}), Trainee(stack.base, "lee", {})
     kim.login()
     lee.login()
@@ -81,38 +50,38 @@ def test_streamed_replies_are_graded_once_through_a_killed_worker_and_an_abandon
     recordings = stack.data / "recordings"
     try:
         # 1. kim streams a long reply (the chunks spread over both gunicorn workers) and ends it.
-        _attempt, url = _call(kim)
+        _attempt, url = open_stream_call(kim)
         pieces = [long_pcm[i:i + CHUNK] for i in range(0, len(long_pcm), CHUNK)]
         for seq, piece in enumerate(pieces[:-1]):
-            answer = _post(kim, url, seq, piece)
+            answer = post_chunk(kim, url, seq, piece)
             assert answer.status_code == 200, answer.text
             assert answer.json()["partial"] is None  # production: no recogniser in the web process
-        final = _post(kim, url, len(pieces) - 1, pieces[-1], final=True)
+        final = post_chunk(kim, url, len(pieces) - 1, pieces[-1], final=True)
         assert final.status_code == 202 and final.json()["status"] == "queued", final.text
         kim_turn = final.json()["turn_id"]
 
         # 2. lee starts a reply and the tab is closed after four chunks.
-        _call(lee)
+        open_stream_call(lee)
         lee_url = f"{lee.base}/api/roleplays/attempts/{lee.attempt}/stream"
         for seq in range(4):
-            assert _post(lee, lee_url, seq, short_pcm[seq * CHUNK:(seq + 1) * CHUNK]).status_code == 200
+            assert post_chunk(lee, lee_url, seq, short_pcm[seq * CHUNK:(seq + 1) * CHUNK]).status_code == 200
 
         # 3. SIGKILL the grading worker while it holds kim's streamed turn.
-        _wait(lambda: _turns(engine)[kim_turn].status == "grading", 60, "kim's streamed reply to be claimed")
+        wait_until(lambda: turn_rows(engine)[kim_turn].status == "grading", 60, "kim's streamed reply to be claimed")
         [worker] = stack.job_worker_pids()
         os.kill(worker, signal.SIGKILL)
-        assert _turns(engine)[kim_turn].status == "grading"
+        assert turn_rows(engine)[kim_turn].status == "grading"
 
-        turns = _wait(lambda: (lambda rows: rows if len(rows) == 2 and all(
-            t.status == "graded" for t in rows.values()) else None)(_turns(engine)), 120, "both replies graded")
+        turns = wait_until(lambda: (lambda rows: rows if len(rows) == 2 and all(
+            t.status == "graded" for t in rows.values()) else None)(turn_rows(engine)), 120, "both replies graded")
         assert {t.graded_count for t in turns.values()} == {1}, turns
         assert turns[kim_turn].claims == 2  # claimed, killed, taken over exactly once
         lee_turn = next(t for t in turns.values() if t.id != kim_turn)
-        assert _pcm((recordings / turns[kim_turn].recording_path).read_bytes()) == long_pcm
-        assert _pcm((recordings / lee_turn.recording_path).read_bytes()) == short_pcm[:4 * CHUNK]
+        assert stream_pcm((recordings / turns[kim_turn].recording_path).read_bytes()) == long_pcm
+        assert stream_pcm((recordings / lee_turn.recording_path).read_bytes()) == short_pcm[:4 * CHUNK]
         assert not list(recordings.rglob("*.stream")) and not list(recordings.rglob("*.stream.json"))
         # A chunk of the abandoned stream arriving late is refused; the call has moved on.
-        late = _post(lee, lee_url, 4, short_pcm[4 * CHUNK:5 * CHUNK])
+        late = post_chunk(lee, lee_url, 4, short_pcm[4 * CHUNK:5 * CHUNK])
         assert late.status_code == 409 and late.json()["error"] == "stream_ended"
         log = (stack.logs / "jobs.log").read_text()
         assert "exited (killed by SIGKILL); starting another" in log

@@ -2,13 +2,16 @@
 and an in-process RQ worker to work the grading queue dry."""
 from __future__ import annotations
 
+import io
 import os
 import signal
+import wave
 import subprocess
 import time
 
 import pytest
 import redis
+import sqlalchemy as sa
 from rq import SimpleWorker
 
 from app.jobs import queue as jobs_queue
@@ -69,3 +72,43 @@ def run_jobs(app) -> int:
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
+
+
+def wait_until(predicate, timeout: float, what: str):
+    """Poll ``predicate`` until it returns something truthy (returned), or fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+# Streaming a reply to a running stack over HTTP, as the call screen does (static/js/drill/stream.js).
+CHUNK = 16000 * 2 * 240 // 1000  # 240 ms of 16 kHz 16-bit mono
+L16 = {"Content-Type": "audio/l16; rate=16000; channels=1"}
+
+
+def stream_pcm(wav: bytes) -> bytes:
+    with wave.open(io.BytesIO(wav)) as reader:
+        return reader.readframes(reader.getnframes())
+
+
+def turn_rows(engine) -> dict:
+    """Every reply's row, read straight from the database the stack serves (not through the app)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, status, claims, graded_count, recording_path, error "
+                                    "FROM roleplay_turns ORDER BY id")).all()
+    return {row.id: row for row in rows}
+
+
+def open_stream_call(trainee) -> tuple[int, str]:
+    """A new call for a bench.stack Trainee; its attempt id and stream URL."""
+    trainee.new_call()
+    return trainee.attempt, f"{trainee.base}/api/roleplays/attempts/{trainee.attempt}/stream"
+
+
+def post_chunk(trainee, url: str, seq: int, data: bytes, final: bool = False):
+    return trainee.http.post(f"{url}?seq={seq}" + ("&final=1" if final else ""), data=data,
+                             headers={"X-CSRFToken": trainee.token, **L16}, timeout=60)

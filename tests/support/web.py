@@ -22,3 +22,15 @@ def csrf_token(client, path: str = "/login") -> str:
     match = CSRF_META.search(response.get_data(as_text=True))
     assert match, f"no csrf meta tag on {path}"
     return match.group(1)
+
+
+def switch_to_english(client) -> None:
+    """Choose English as a person does, with the language switch in the header."""
+    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
+
+
+def home_panel(html: str, key: str) -> str:
+    """One panel of the home page (core/home.py renders each as section#panel-KEY)."""
+    match = re.search(rf'<section class="card home-panel" id="panel-{key}".*?</section>', html, re.S)
+    assert match, key
+    return match.group(0)

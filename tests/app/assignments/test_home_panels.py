@@ -9,19 +9,11 @@ from app.accounts.models import User
 from app.assignments import services
 from app.extensions import db
 from tests.support.courses import complete_course
-from tests.support.web import csrf_token, login_as
+from tests.support.web import home_panel, login_as, switch_to_english
 
 BASICS = "call-centre-basics"
 
 
-def _english(client):
-    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
-
-
-def _panel(html: str, key: str) -> str:
-    match = re.search(rf'<section class="card home-panel" id="panel-{key}".*?</section>', html, re.S)
-    assert match, key
-    return match.group(0)
 
 
 def _assign(app, trainer, slug, kind="course", *, days_overdue=0, cohort=None, user_ids=()):
@@ -35,10 +27,10 @@ def _assign(app, trainer, slug, kind="course", *, days_overdue=0, cohort=None, u
 
 def test_empty_states_for_learner_and_trainer(app, client, make_user):
     login_as(client, make_user("both", "learner", "trainer"))
-    _english(client)
+    switch_to_english(client)
     html = client.get("/").get_data(as_text=True)
-    assert "Work a trainer assigns to you will appear here" in _panel(html, "assigned")
-    assert "Assignments past their due date that learners have not finished will appear here" in _panel(html, "overdue")
+    assert "Work a trainer assigns to you will appear here" in home_panel(html, "assigned")
+    assert "Assignments past their due date that learners have not finished will appear here" in home_panel(html, "overdue")
 
 
 def test_learner_sees_open_work_overdue_first_and_not_what_is_done(app, client, content, make_user):
@@ -49,8 +41,8 @@ def test_learner_sees_open_work_overdue_first_and_not_what_is_done(app, client, 
     _assign(app, trainer, BASICS, cohort="A")
     complete_course(app, learner.id, BASICS)
     login_as(client, learner)
-    _english(client)
-    panel = _panel(client.get("/").get_data(as_text=True), "assigned")
+    switch_to_english(client)
+    panel = home_panel(client.get("/").get_data(as_text=True), "assigned")
     assert "Overdue" in panel
     assert panel.index('data-slug="service-language"') < panel.index('data-slug="emotion-management"')
     assert f'data-slug="{BASICS}"' not in panel  # done work is not on the home page
@@ -66,8 +58,8 @@ def test_trainer_sees_overdue_work_per_cohort_with_people_not_done(app, client, 
     _assign(app, trainer, "service-language", days_overdue=0, cohort="B")  # due today: not overdue
     complete_course(app, a2.id, BASICS)  # a2 finished it: not counted
     login_as(client, trainer)
-    _english(client)
-    panel = _panel(client.get("/").get_data(as_text=True), "overdue")
+    switch_to_english(client)
+    panel = home_panel(client.get("/").get_data(as_text=True), "overdue")
     rows = dict(re.findall(r'data-cohort="([^"]*)">(.*?)</li>\s*</ul>', panel, re.S))
     assert set(rows) == {"A", "B", ""}
     assert "People overdue: 1" in rows["A"] and f"/assignments/{basics}?cohort=A" in rows["A"]

@@ -9,31 +9,23 @@ from app.core.clock import utcnow
 from app.certification import operations
 from app.certification.models import ACTIVE, PENDING, Certificate
 from app.extensions import db
-from tests.support.web import csrf_token, login_as
+from tests.support.web import home_panel, login_as, switch_to_english
 
 from tests.support.certification import days, install_spec, spec_dict
 
 
-def _english(client):
-    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
-
-
-def _panel(html: str, key: str) -> str:
-    match = re.search(rf'<section class="card home-panel" id="panel-{key}".*?</section>', html, re.S)
-    assert match, key
-    return match.group(0)
 
 
 def test_empty_states_before_requirements_and_certificates(app, client, make_user):
     login_as(client, make_user("li", "learner", "hr"))
-    _english(client)
+    switch_to_english(client)
     html = client.get("/").get_data(as_text=True)
     assert "Your next certification step will appear here once the certification requirements are loaded" \
-        in _panel(html, "next-certification")
-    assert "need your approval will appear here. None are waiting." in _panel(html, "pending-certificates")
+        in home_panel(html, "next-certification")
+    assert "need your approval will appear here. None are waiting." in home_panel(html, "pending-certificates")
     assert "Certificates that expire in the next 30 days will appear here. None do." \
-        in _panel(html, "expiring-certificates")
-    cohorts = _panel(html, "cohort-levels")
+        in home_panel(html, "expiring-certificates")
+    cohorts = home_panel(html, "cohort-levels")
     assert 'id="cohort-stats"' in cohorts and 'data-cohort=""' in cohorts  # this HR learner, without a cohort
 
 
@@ -42,8 +34,8 @@ def test_learner_sees_the_next_level_its_progress_and_where_to_do_the_work(app, 
     learner = make_user("li", "learner")
     evidence.courses(learner.id, ["call-centre-basics"], utcnow())
     login_as(client, learner)
-    _english(client)
-    panel = _panel(client.get("/").get_data(as_text=True), "next-certification")
+    switch_to_english(client)
+    panel = home_panel(client.get("/").get_data(as_text=True), "next-certification")
     assert re.search(r'id="home-next-level">[^<]+<', panel)
     met, total = map(int, re.search(r"(\d+) of (\d+) requirements met", panel).groups())
     assert total > met >= 1  # the previous level is held; the courses are not all done
@@ -63,9 +55,9 @@ def test_hr_approves_a_pending_certificate_from_home(app, client, make_user, evi
         assert certificate.status == PENDING
         certificate_id = certificate.id
     login_as(client, hr)
-    _english(client)
+    switch_to_english(client)
     html = client.get("/").get_data(as_text=True)
-    panel = _panel(html, "pending-certificates")
+    panel = home_panel(html, "pending-certificates")
     assert "李明" in panel and f'action="/certification/certificates/{certificate_id}/approve"' in panel
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', panel).group(1)
     response = client.post(f"/certification/certificates/{certificate_id}/approve", data={"csrf_token": token})
@@ -73,8 +65,8 @@ def test_hr_approves_a_pending_certificate_from_home(app, client, make_user, evi
     with app.app_context():
         assert db.session.get(Certificate, certificate_id).status == ACTIVE
     html = client.get("/").get_data(as_text=True)
-    assert "None are waiting." in _panel(html, "pending-certificates")
-    cohorts = _panel(html, "cohort-levels")
+    assert "None are waiting." in home_panel(html, "pending-certificates")
+    cohorts = home_panel(html, "cohort-levels")
     row = re.search(r'<tr data-cohort="2026-春">.*?</tr>', cohorts, re.S).group(0)
     assert 'href="/certification/records?cohort=2026-%E6%98%A5"' in row and "Agent 1" in row
 
@@ -93,8 +85,8 @@ def test_hr_sees_certificates_expiring_within_30_days(app, client, make_user, ev
             certificate.expires_at = utcnow() + days(left)
         db.session.commit()
     login_as(client, make_user("hr1", "hr"))
-    _english(client)
-    panel = _panel(client.get("/").get_data(as_text=True), "expiring-certificates")
+    switch_to_english(client)
+    panel = home_panel(client.get("/").get_data(as_text=True), "expiring-certificates")
     assert "快到期" in panel and "还早" not in panel and "valid until" in panel
 
 
@@ -108,13 +100,13 @@ def test_own_pending_certificate_is_not_offered_for_approval(app, client, make_u
         db.session.commit()
         certificate_id = certificate.id
     login_as(client, both)
-    _english(client)
-    panel = _panel(client.get("/").get_data(as_text=True), "pending-certificates")
+    switch_to_english(client)
+    panel = home_panel(client.get("/").get_data(as_text=True), "pending-certificates")
     assert "another HR person decides" in panel and f"/certificates/{certificate_id}/approve" not in panel
 
 
 def test_cohort_panel_says_what_will_appear_without_learners(app, client, make_user):
     login_as(client, make_user("hr1", "hr"))
-    _english(client)
-    panel = _panel(client.get("/").get_data(as_text=True), "cohort-levels")
+    switch_to_english(client)
+    panel = home_panel(client.get("/").get_data(as_text=True), "cohort-levels")
     assert "pass rates will appear here once learners have accounts" in panel and "cohort-stats" not in panel

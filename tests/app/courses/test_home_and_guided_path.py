@@ -10,7 +10,7 @@ from app.courses.models import LessonProgress
 from app.extensions import db
 from tests.app.assignments.helpers import right_answer
 from tests.support.exams import start_over_http
-from tests.support.web import csrf_token, login_as
+from tests.support.web import csrf_token, home_panel, login_as, switch_to_english
 
 from tests.support.courses import get_course, open_lesson
 
@@ -18,9 +18,6 @@ BASICS = "call-centre-basics"
 QUIZ = "quiz-call-centre-basics"
 UNLOCKED = {"call-handling", "emotion-management", "service-language"}
 
-
-def _english(client):
-    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
 
 
 def _lessons(app) -> list[str]:
@@ -33,16 +30,11 @@ def _complete_and_continue(client, lesson: str):
     return client.post(f"/courses/{BASICS}/lessons/{lesson}/done", data={"csrf_token": token, "continue": "1"})
 
 
-def _panel(html: str, key: str) -> str:
-    match = re.search(rf'<section class="card home-panel" id="panel-{key}".*?</section>', html, re.S)
-    assert match, key
-    return match.group(0)
-
 
 def test_continue_panel_says_what_will_appear_before_any_lesson(app, client, content, make_user):
     login_as(client, make_user("new", "learner"))
-    _english(client)
-    panel = _panel(client.get("/").get_data(as_text=True), "continue")
+    switch_to_english(client)
+    panel = home_panel(client.get("/").get_data(as_text=True), "continue")
     assert "The lesson you opened last will appear here" in panel
     assert 'href="/courses"' in panel and 'id="home-continue"' not in panel
 
@@ -50,10 +42,10 @@ def test_continue_panel_says_what_will_appear_before_any_lesson(app, client, con
 def test_continue_panel_links_the_last_lesson_opened(app, client, content, make_user):
     lessons = _lessons(app)
     login_as(client, make_user("li", "learner"))
-    _english(client)
+    switch_to_english(client)
     open_lesson(client, BASICS, lessons[0])
     open_lesson(client, BASICS, lessons[2])
-    panel = _panel(client.get("/").get_data(as_text=True), "continue")
+    panel = home_panel(client.get("/").get_data(as_text=True), "continue")
     match = re.search(r'id="home-continue"\s+href="([^"]+)"', panel)
     assert match and match.group(1) == f"/courses/{BASICS}/lessons/{lessons[2]}"
     assert "0 of %d lessons done" % len(lessons) in panel
@@ -63,7 +55,7 @@ def test_complete_and_continue_goes_lesson_by_lesson_then_to_the_quiz(app, clien
     lessons = _lessons(app)
     learner = make_user("wang", "learner")
     login_as(client, learner)
-    _english(client)
+    switch_to_english(client)
     for here, there in zip(lessons, lessons[1:]):
         response = _complete_and_continue(client, here)
         assert response.status_code == 302 and response.headers["Location"].endswith(
@@ -76,7 +68,7 @@ def test_complete_and_continue_goes_lesson_by_lesson_then_to_the_quiz(app, clien
         assert db.session.query(LessonProgress).filter(LessonProgress.user_id == learner.id,
                                                        LessonProgress.completed_at.is_not(None)).count() == len(lessons)
     # Every lesson done, quiz not passed: "quiz pending", not a full green bar, on home, My learning and the course.
-    home = _panel(client.get("/").get_data(as_text=True), "continue")
+    home = home_panel(client.get("/").get_data(as_text=True), "continue")
     assert "Quiz pending" in home and f'href="/exams/{QUIZ}"' in home
     board = client.get("/learning").get_data(as_text=True)
     in_progress = board[board.index('id="in-progress"'):board.index('id="completed"')]
@@ -101,7 +93,7 @@ def test_passing_the_quiz_says_the_course_is_complete_and_links_what_it_unlocked
     lessons = _lessons(app)
     learner = make_user("zhao", "learner")
     login_as(client, learner)
-    _english(client)
+    switch_to_english(client)
     for lesson in lessons:
         _complete_and_continue(client, lesson)
     attempt_id = start_over_http(client, QUIZ)
@@ -123,4 +115,4 @@ def test_passing_the_quiz_says_the_course_is_complete_and_links_what_it_unlocked
     with app.app_context():
         assert BASICS in services.completed_courses(learner.id)
     # Home no longer offers this course: the next step is a course it unlocked, or nothing started.
-    assert f"/courses/{BASICS}/lessons/" not in _panel(client.get("/").get_data(as_text=True), "continue")
+    assert f"/courses/{BASICS}/lessons/" not in home_panel(client.get("/").get_data(as_text=True), "continue")

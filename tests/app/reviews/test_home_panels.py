@@ -9,36 +9,28 @@ from app.extensions import db
 from app.reviews import services
 from app.roleplays.models import Attempt
 from tests.app.assignments.helpers import Drill, failed_call, good_call
-from tests.support.web import csrf_token, login_as
+from tests.support.web import home_panel, login_as, switch_to_english
 
 RAW_CODE = re.compile(r"\b(intent|forbidden|call|delivery|judgement):[a-z_-]+")
 
 
-def _english(client):
-    client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
-
-
-def _panel(html: str, key: str) -> str:
-    match = re.search(rf'<section class="card home-panel" id="panel-{key}".*?</section>', html, re.S)
-    assert match, key
-    return match.group(0)
 
 
 def test_trainer_panels_say_what_will_appear_when_there_is_nothing(app, client, make_user):
     login_as(client, make_user("qa", "trainer"))
-    _english(client)
+    switch_to_english(client)
     html = client.get("/").get_data(as_text=True)
-    assert "Calls a learner or trainer flags for review will appear here" in _panel(html, "flagged-calls")
-    assert "misses most in the last 7 days will appear here" in _panel(html, "failed-rules")
-    assert "finished role-play calls will appear here" in _panel(html, "recent-calls")
+    assert "Calls a learner or trainer flags for review will appear here" in home_panel(html, "flagged-calls")
+    assert "misses most in the last 7 days will appear here" in home_panel(html, "failed-rules")
+    assert "finished role-play calls will appear here" in home_panel(html, "recent-calls")
 
 
 def test_learner_panels_say_what_will_appear_when_there_is_nothing(app, client, make_user):
     login_as(client, make_user("li", "learner"))
-    _english(client)
+    switch_to_english(client)
     html = client.get("/").get_data(as_text=True)
-    assert "When a trainer reviews one of your calls, their comments will appear here" in _panel(html, "feedback")
-    assert "Your last role-play drill and your scores will appear here" in _panel(html, "practice")
+    assert "When a trainer reviews one of your calls, their comments will appear here" in home_panel(html, "feedback")
+    assert "Your last role-play drill and your scores will appear here" in home_panel(html, "practice")
 
 
 def test_trainer_sees_flagged_calls_missed_rules_and_recent_calls(app, client, content, make_user):
@@ -50,21 +42,21 @@ def test_trainer_sees_flagged_calls_missed_rules_and_recent_calls(app, client, c
         services.flag(db.session.get(Attempt, failed), db.session.get(User, learner.id), "我觉得打分不对")
         db.session.commit()
     login_as(client, trainer)
-    _english(client)
+    switch_to_english(client)
     html = client.get("/").get_data(as_text=True)
-    flagged = _panel(html, "flagged-calls")
+    flagged = home_panel(html, "flagged-calls")
     assert f'href="/reviews/attempts/{failed}"' in flagged and "学员小李" in flagged and "我觉得打分不对" in flagged
     assert f"/reviews/attempts/{passed}" not in flagged  # not flagged
-    rules = _panel(html, "failed-rules")
+    rules = home_panel(html, "failed-rules")
     assert "2026-春" in rules and re.search(r"missed \d+ times by 1 people", rules)
     assert not RAW_CODE.search(rules), RAW_CODE.search(rules)
-    recent = _panel(html, "recent-calls")
+    recent = home_panel(html, "recent-calls")
     assert recent.index(f"/reviews/attempts/{passed}") < recent.index(f"/reviews/attempts/{failed}")  # newest first
     # Resolving the flag (the review) takes it off the panel.
     with app.app_context():
         services.mark_reviewed(failed, db.session.get(User, trainer.id))
         db.session.commit()
-    assert f"/reviews/attempts/{failed}" not in _panel(client.get("/").get_data(as_text=True), "flagged-calls")
+    assert f"/reviews/attempts/{failed}" not in home_panel(client.get("/").get_data(as_text=True), "flagged-calls")
 
 
 def test_learner_sees_the_trainers_comment_and_scores(app, client, content, make_user):
@@ -79,11 +71,11 @@ def test_learner_sees_the_trainers_comment_and_scores(app, client, content, make
                                db.session.get(User, trainer.id))
         db.session.commit()
     login_as(client, learner)
-    _english(client)
+    switch_to_english(client)
     html = client.get("/").get_data(as_text=True)
-    feedback = _panel(html, "feedback")
+    feedback = home_panel(html, "feedback")
     assert "开场白太快了，请放慢语速" in feedback and "Reviewed by 质检王老师" in feedback
     assert f'href="/roleplays/attempts/{attempt_id}/report"' in feedback
     assert not RAW_CODE.search(feedback)
-    practice = _panel(html, "practice")
+    practice = home_panel(html, "practice")
     assert 'id="home-drill"' in practice and re.search(r"Score \d+", practice)
