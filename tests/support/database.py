@@ -7,6 +7,7 @@ One app serves the whole session; every test that used it leaves the tables empt
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -100,7 +101,9 @@ def app(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _clean_database(request):
-    """Empty every table after each test that used the app, so tests stay independent."""
+    """Empty every table after each test that used the app, so tests stay independent; the saved
+    recordings go with the rows that named them (ids start again at 1 on SQLite, so the next test's
+    u1/a1 folder would otherwise hold the last one's files)."""
     yield
     if "app" not in request.fixturenames:
         return
@@ -109,6 +112,10 @@ def _clean_database(request):
         db.session.rollback()
         empty_tables(db.session.connection())
         db.session.commit()
+    recordings = Path(application.config["RECORDINGS_DIR"])
+    if recordings.is_dir():
+        for entry in recordings.iterdir():
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
 
 
 @pytest.fixture
