@@ -15,7 +15,7 @@ from app.roleplays import recovery, streaming
 from app.roleplays.models import Attempt, Turn
 from app.speechops import services as speech
 
-from tests.support.roleplays import HELLO, KO_SLUG, Drill, pcm_wav
+from tests.support.roleplays import HELLO, KO_SLUG, Drill
 
 CHUNK_BYTES = 16000 * 2 * 240 // 1000  # 240 ms, as static/js/drill/stream.js sends
 L16 = "audio/l16; rate=16000; channels=1"
