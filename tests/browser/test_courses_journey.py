@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.courses.models import LessonProgress
 from app.extensions import db
-from tests.support.browser import log_in
+from tests.support.browser import log_in, open_lesson
 from tests.support.accounts import TEST_PASSWORD
 
 BASICS_CARD = '[data-course="call-centre-basics"]'
@@ -60,7 +60,7 @@ def test_new_hire_reads_a_lesson_marks_it_done_and_switches_to_english(page, liv
 def test_dashboard_on_a_phone(phone_page, live_server, content, make_user, app):
     make_user("b-phone-learner", "learner")
     log_in(phone_page, live_server, "b-phone-learner", TEST_PASSWORD)
-    phone_page.goto(f"{live_server}/courses/call-centre-basics/lessons/02-roles-and-duties")
+    open_lesson(phone_page, f"{live_server}/courses/call-centre-basics/lessons/02-roles-and-duties")
     phone_page.click(".menu-toggle")
     phone_page.click("#main-nav >> text=我的学习")
     assert phone_page.locator("h1").inner_text() == "我的学习"

@@ -17,7 +17,7 @@ from app.reviews import services as reviews
 from app.roleplays.models import Attempt
 from tests.app.assignments.helpers import Drill, failed_call
 from tests.support.certification import days, install_spec, spec_dict  # noqa: F401
-from tests.support.browser import log_in
+from tests.support.browser import log_in, open_lesson
 from tests.support.accounts import TEST_PASSWORD
 
 BASICS = "call-centre-basics"
@@ -42,7 +42,7 @@ def test_learner_continues_a_lesson_from_home_on_a_phone(phone_page, live_server
     assert phone_page.url.rstrip("/") == live_server  # home, not a redirect to another page
     expect(phone_page.locator("#panel-continue .home-empty")).to_be_visible()
     _no_horizontal_scroll(phone_page)
-    phone_page.goto(f"{live_server}/courses/{BASICS}/lessons/{lessons[1]}")
+    open_lesson(phone_page, f"{live_server}/courses/{BASICS}/lessons/{lessons[1]}")
     phone_page.click(".brand")
     link = phone_page.locator("#home-continue")
     expect(link).to_be_visible()

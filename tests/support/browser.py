@@ -20,6 +20,14 @@ def log_in(page, base_url: str, username: str, password: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def open_lesson(page, url: str) -> None:
+    """Open a lesson page and wait until its script has reported the visit (a POST to .../time).
+    Serving the page records nothing, so a test that leaves at once would race that report."""
+    with page.expect_response(lambda r: r.url.endswith("/time") and r.request.method == "POST") as reported:
+        page.goto(url)
+    assert reported.value.status == 200, reported.value.status
+
+
 def media_duration(audio) -> float:
     """Load an <audio> element's metadata in the page and return its duration in seconds (fails on a media error)."""
     return audio.evaluate("""el => new Promise((resolve, reject) => {
