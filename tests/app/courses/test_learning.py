@@ -310,3 +310,32 @@ def test_the_quiz_receiver_flushes_into_the_senders_transaction_and_never_commit
         db.session.commit()  # the sender's own commit keeps the pass
     with app.app_context():
         assert list(services.completed_courses(zhang.id)) == [BASICS]
+
+
+def test_a_visit_report_and_mark_done_racing_to_insert_the_same_rows_share_them(app, content, make_user, monkeypatch):
+    """The page's visit report and a quick "complete and continue" can both find no row and both
+    insert it: the loser takes the winner's rows instead of failing the learner's request."""
+    learner = make_user("racer", "learner")
+    with app.app_context():
+        lesson = get_lesson(BASICS, FIRST)
+        services.record_visit(learner.id, lesson)      # the other request, already committed
+        db.session.commit()
+        won_lesson = db.session.scalar(select(LessonProgress.id))
+        won_course = db.session.scalar(select(CourseProgress.id))
+    with app.app_context():
+        lesson = get_lesson(BASICS, FIRST)
+        real_scalar, misses = db.session.scalar, iter([True, False, True])  # lesson, its re-lookup, course
+
+        def looked_before_the_other_insert(statement, *args, **kwargs):
+            # The first lookup of each row ran before the other request committed it.
+            if next(misses, False):
+                return None
+            return real_scalar(statement, *args, **kwargs)
+
+        monkeypatch.setattr(db.session, "scalar", looked_before_the_other_insert)
+        completed = services.mark_lesson_done(learner.id, lesson)
+        monkeypatch.undo()
+        assert completed is False
+        assert db.session.scalars(select(LessonProgress.id)).all() == [won_lesson]
+        assert db.session.scalars(select(CourseProgress.id)).all() == [won_course]
+        assert db.session.scalar(select(LessonProgress.completed_at)) is not None
