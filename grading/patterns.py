@@ -62,6 +62,9 @@ def _syllable_key(syllable: str) -> str:
     return key
 
 
+_NEGATORS_ZH = frozenset("不没别未无勿甭")
+
+
 @lru_cache(maxsize=8192)
 def han_key(char: str) -> str:
     """The key of one Han character: its default reading, without tone.
@@ -71,6 +74,10 @@ def han_key(char: str) -> str:
     matcher's fuzzy syllables: a recogniser's homophones share the whole syllable, and merging
     n/l or zh/z as well made short constructions hear other words ("是你" as "失礼").
     """
+    if char in _NEGATORS_ZH:
+        # A negation keeps its polarity: it is heard only as itself, never as a homophone, so
+        # "不光是钱" is not "补…十千" and a gap cannot pass over it.
+        return _syllable_key("neg:" + char)
     syllable = (lazy_pinyin(char) or [char])[0]
     return _syllable_key(syllable)
 
@@ -126,7 +133,7 @@ def key_text(text: str, language: str) -> KeyText:
 
 _EN_TOKEN = re.compile(r"\{[a-z_]+\}|[a-z0-9][a-z0-9'\-]*\*?|[()|?~…^$_#*]|\s+", re.IGNORECASE)
 # Gaps never swallow a negation: "I don't see why…" is not "I … see why…".
-_ZH_GAP_UNIT = None   # built lazily: the keys of 不 没 别 are excluded
+_ZH_GAP_UNIT = None   # built lazily: the keys of 不 没 别 未 are excluded
 _EN_GAP_WORD = f"(?!(?:not|never|no|nothing|hardly) )[^ {SEP}]+ "
 
 
@@ -252,6 +259,17 @@ _NEGATED_BEFORE_EN = re.compile(
     r"(?:\s(?:else|really|quite|fully|entirely|completely|totally|truly|actually|even|ever|"
     r"yet|always|exactly|be|been|so|too|very|much|able|to|going|gonna|see|get))*\s?$")
 _NEGATED_AFTER_ZH = re.compile(r"^(?:不|没)(?:了|到|来|动|懂|清|出|成|起|上|住|透|通|开)")
+# A phrase the agent says they will NOT say or do is not said: "我不会跟您说这是规定",
+# "也不想把责任推给店员", "I'm not going to tell you there's nothing I can do".
+_NEGATED_SPEECH_ZH = re.compile(
+    r"(?:不|没|别|绝不|决不|并不)(?:会|想|要|再|是|能|打算|用|是要|该|愿意|敢)?(?:再|去)?"
+    r"(?:跟|和|对|给|向|拿)(?:您|你)?(?:说|讲|提|扯|强调|解释|重复)(?:什么)?$"
+    r"|(?:不|没|别|绝不|决不|并不)(?:会|想|要|再|是|能|打算|用|是要|该|愿意|敢)?(?:再|去)?"
+    r"(?:说|讲|提|扯|强调|搬出|拿出|把责任|把问题|怪|推)(?:什么)?$")
+_NEGATED_SPEECH_EN = re.compile(
+    r"(?:^|\s)(?:not|never|no)(?:\s(?:going|gonna|to|too|about|be|ever|even|just|here))*"
+    r"\s(?:tell|telling|say|saying|give|giving|hand|handing|feed|feeding)(?:\s(?:you|that|it|there|is|are))*\s?$")
+NEGATED_SPEECH = {"zh": _NEGATED_SPEECH_ZH, "en": _NEGATED_SPEECH_EN}
 
 
 def _is_negated(view: KeyText, start: int, end: int) -> bool:
@@ -268,8 +286,9 @@ def _is_negated(view: KeyText, start: int, end: int) -> bool:
             index -= 1
     before.reverse()
     if fam == "en":
-        return bool(before) and bool(_NEGATED_BEFORE_EN.search(" ".join(before)))
-    if before and _NEGATED_BEFORE_ZH.search("".join(before)):
+        joined = " ".join(before)
+        return bool(before) and bool(_NEGATED_BEFORE_EN.search(joined) or _NEGATED_SPEECH_EN.search(joined))
+    if before and (_NEGATED_BEFORE_ZH.search("".join(before)) or _NEGATED_SPEECH_ZH.search("".join(before))):
         return True
     after: list[str] = []
     index = end

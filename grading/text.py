@@ -32,7 +32,7 @@ _CONTRACTION_WORDS: dict[str, tuple[str, ...]] = {
     "im": ("i", "am"), "youre": ("you", "are"), "theyre": ("they", "are"),
     "thats": ("that", "is"), "whats": ("what", "is"), "ive": ("i", "have"),
     "youve": ("you", "have"), "weve": ("we", "have"), "theyve": ("they", "have"),
-    "youll": ("you", "will"), "theyll": ("they", "will"),
+    "youll": ("you", "will"), "theyll": ("they", "will"), "wont": ("will", "not"),
 }
 _CONTRACTION_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("n't", "not"), ("'re", "are"), ("'ve", "have"), ("'ll", "will"), ("'m", "am"), ("'d", "would"),
