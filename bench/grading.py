@@ -61,7 +61,7 @@ def report(name: str, verdicts: list[Verdict], show: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--set", choices=("clean", "noisy", "holdout", "holdout2", "both", "all"), default="all")
+    parser.add_argument("--set", choices=(*SETS, "both", "all"), default="all")
     parser.add_argument("--show", type=int, default=0, help="print the first N disagreements")
     args = parser.parse_args()
     rubrics = scenario_rubrics()

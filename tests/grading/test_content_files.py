@@ -14,7 +14,7 @@ LIBRARY = yaml.safe_load((ROLEPLAYS / "_library.yaml").read_text(encoding="utf-8
 PHRASEBOOK_DATA = yaml.safe_load((ROLEPLAYS / "_phrasebook.yaml").read_text(encoding="utf-8"))
 
 REQUIRED_INTENTS = ["greeting", "closing", "acknowledge_feeling", "apologise", "next_step", "confirm_details",
-                    "thank_patience"]
+                    "thank_patience", "warm_transfer", "courtesy"]
 REQUIRED_FORBIDDEN = ["blame_caller", "you_must", "cite_policy", "cannot_help", "hollow_listening",
                       "demand_apology", "blame_other_department"]
 KOREAN_INTENTS = ["greeting", "closing", "thank_patience", "apologise"]
@@ -176,3 +176,44 @@ def test_professional_versions_are_not_themselves_habitual():
     book = load_phrasebook(PHRASEBOOK_DATA)
     for pair in book.pairs:
         assert book.find_habitual(pair.professional, pair.language) == [], pair.id
+
+
+def _shipped():
+    from content_schema import load_content
+    return load_content(ROLEPLAYS.parent)
+
+
+def test_a_calm_callers_node_accepts_a_courteous_answer_and_an_angry_ones_does_not():
+    from content_schema.rubrics import CALM_ANGER
+    from grading.pipeline import TurnContext, grade_turn
+
+    bundle = _shipped()
+    for scenario in bundle.scenarios.values():
+        for node in scenario.nodes.values():
+            assert ("courtesy" in [item.id for item in node.rubric]) == (node.anger <= CALM_ANGER), \
+                (scenario.slug, node.id, node.anger)
+    billing = bundle.scenarios["double-billing"]
+    reply = "好的李女士，号码对上了，这两笔我这就帮您查。"
+
+    def responds(node_id):
+        node = billing.nodes[node_id]
+        return grade_turn(TurnContext(reply, "zh-CN", node.rubric, billing.rules)).judgements["responds"].held
+
+    assert billing.nodes["verify-charge"].anger <= CALM_ANGER < billing.nodes["suspicious"].anger
+    assert responds("verify-charge")          # she is giving her number calmly
+    assert not responds("suspicious")         # she thinks she is being cheated: courtesy is not enough
+
+
+def test_every_warm_transfer_item_hears_the_shared_ways_to_put_a_caller_through():
+    from grading.rubric import evaluate_item
+
+    bundle = _shipped()
+    said = {"zh-CN": "您稍等，我现在把您的情况写清楚一起转过去，您不用再从头说一遍。",
+            "en-US": "I'm putting you through to my supervisor now, and I'll brief them first."}
+    for scenario in bundle.scenarios.values():
+        language = scenario.spec.language
+        for node in scenario.nodes.values():
+            for item in node.rubric:
+                if item.id == "warm-transfer":
+                    assert item.source == "warm_transfer", (scenario.slug, node.id)
+                    assert evaluate_item(said[language], item, language).matched, (scenario.slug, node.id)

@@ -20,7 +20,7 @@ from tests.support.web import csrf_token, login_as
 SLUG = "double-billing"
 # An old-fashioned way of acknowledging the caller's fright that the grader does not know.
 TAUGHT = "您受惊了"
-FIRST = f"{TAUGHT}。麻烦您报一下手机号码，我马上帮您查这两笔扣款。"
+FIRST = f"{TAUGHT}。您的手机号码是多少？我马上帮您查这两笔扣款。"
 RUDE = "你自己看清楚了再打电话，肯定是你操作错了。"
 
 
