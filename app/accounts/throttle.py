@@ -23,11 +23,11 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import case, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from .models import LoginThrottle
 from ..core.clock import utcnow
+from ..core.rows import insert_if_missing
 
 ANY = ""  # the bucket counts every username (or every address)
 UNKNOWN_ADDRESS = "unknown"
@@ -55,11 +55,8 @@ def buckets_for(username: str, address: str | None) -> list[Bucket]:
 
 
 def _insert_missing(bucket: Bucket, now: datetime) -> None:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(LoginThrottle).values(username=bucket.username, address=bucket.address, failures=0,
-                                                    last_failure_at=now)
-                       .on_conflict_do_nothing(index_elements=["username", "address"]))
+    insert_if_missing(LoginThrottle, {"username": bucket.username, "address": bucket.address, "failures": 0,
+                                      "last_failure_at": now}, ("username", "address"))
 
 
 def _reserve(bucket: Bucket, now: datetime) -> bool:

@@ -12,7 +12,6 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from content_schema import ContentBundle
 from content_schema import Course as CourseContent
@@ -22,6 +21,7 @@ from ..accounts.services import find_user
 from ..content.services import SyncReport
 from ..core import events
 from ..core.errors import UserError
+from ..core.rows import insert_if_missing
 from ..extensions import db
 from .models import Course, CourseProgress, Lesson, LessonProgress
 
@@ -428,10 +428,12 @@ def _lesson_progress(user_id: int, lesson: Lesson, opened_at: datetime | None = 
     now = utcnow()
     opened = min(opened_at, now) if opened_at is not None else now
     if progress is None:
-        progress = _add_unless_raced(
-            LessonProgress(user_id=user_id, lesson=lesson, first_visited_at=opened, last_visited_at=now,
-                           last_time_report_at=opened, seconds_spent=0),
-            select(LessonProgress).where(LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson.id))
+        # The page's visit report and a quick "complete and continue" can both get here at once.
+        insert_if_missing(LessonProgress, {"user_id": user_id, "lesson_id": lesson.id, "first_visited_at": opened,
+                                           "last_visited_at": now, "last_time_report_at": opened,
+                                           "seconds_spent": 0}, ("user_id", "lesson_id"))
+        progress = db.session.scalar(select(LessonProgress).where(
+            LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson.id))
     if opened < progress.first_visited_at:
         progress.first_visited_at = opened
     return progress
@@ -441,27 +443,11 @@ def _course_progress_row(user_id: int, course: Course) -> CourseProgress:
     progress = db.session.scalar(select(CourseProgress).where(
         CourseProgress.user_id == user_id, CourseProgress.course_id == course.id))
     if progress is None:
-        progress = _add_unless_raced(
-            CourseProgress(user_id=user_id, course=course, started_at=utcnow()),
-            select(CourseProgress).where(CourseProgress.user_id == user_id, CourseProgress.course_id == course.id))
+        insert_if_missing(CourseProgress, {"user_id": user_id, "course_id": course.id, "started_at": utcnow()},
+                          ("user_id", "course_id"))
+        progress = db.session.scalar(select(CourseProgress).where(
+            CourseProgress.user_id == user_id, CourseProgress.course_id == course.id))
     return progress
-
-
-def _add_unless_raced(row, lookup):
-    """Insert a per-learner row, or take the one another request inserted a moment ago.
-
-    A lesson page reports its visit (a POST) as it loads, so a quick "complete and continue" can
-    arrive while that report is still inserting the same row; the unique key stops the second
-    insert, and this takes the winner's row instead of failing the learner's request."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
-        existing = db.session.scalar(lookup)
-        if existing is None:
-            raise
-        return existing
-    return row
 
 
 def record_visit(user_id: int, lesson: Lesson, opened_at: datetime | None = None) -> LessonProgress:

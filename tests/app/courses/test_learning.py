@@ -339,3 +339,14 @@ def test_a_visit_report_and_mark_done_racing_to_insert_the_same_rows_share_them(
         assert db.session.scalars(select(LessonProgress.id)).all() == [won_lesson]
         assert db.session.scalars(select(CourseProgress.id)).all() == [won_course]
         assert db.session.scalar(select(LessonProgress.completed_at)) is not None
+
+
+def test_making_progress_rows_stays_inside_the_requests_transaction(app, content, make_user):
+    """Nothing is committed behind the request's back: a request that fails after recording a visit
+    leaves no progress rows (a SQLite savepoint opened with no transaction would commit them)."""
+    learner = make_user("rolled-back", "learner")
+    with app.app_context():
+        services.record_visit(learner.id, get_lesson(BASICS, FIRST))
+        db.session.rollback()
+        assert db.session.scalars(select(LessonProgress.id)).all() == []
+        assert db.session.scalars(select(CourseProgress.id)).all() == []
