@@ -11,8 +11,9 @@ case facts, its customer lines and the seed rules, never a rubric:
   them over) written and labelled by one person and labelled again, blind, by a second, who agreed
   on every pass/fail (kappa 1.0); where either said borderline, so does the row. Tuned on;
 - holdout4.jsonl: the same kind of set by another writer, measured once, then tuned on;
-- holdout5.jsonl: the same kind by a third writer, measured once after all tuning (kappa 0.819,
-  before any rubric had seen it); its three false passes were read afterwards.
+- holdout5.jsonl: the same kind by a third writer, measured once after all tuning (kappa 0.819
+  overall, 0.801 zh-CN / 0.889 en-US, before any rubric had seen it); its three false passes
+  were read afterwards.
 Each row: scenario, node, language, kind (plain / paraphrase / adversarial), trap, text, the three
 judgements (responds, advances, within_rules) and label (pass / fail / borderline).
 """

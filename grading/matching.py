@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel
 
-from grading.patterns import NEGATED_SPEECH
+from grading.patterns import negates_speech
 from grading.text import Family, Unit, family, fuzzy_syllable, tokenize
 
 INF = float("inf")
@@ -167,8 +167,8 @@ def _is_negated(text: str, reply: Sequence[Unit], first: int, last: int, fam: Fa
     clause = reply[first].clause
     before = [u.text for u in reply[max(0, first - _LOOKBACK_UNITS):first] if u.clause == clause]
     joiner = " " if fam == "en" else ""
-    if before and (_NEGATED_BEFORE[fam].search(joiner.join(before))
-                   or NEGATED_SPEECH[fam].search(joiner.join(before))):
+    rest = joiner.join(u.text for u in reply[last + 1:] if u.clause == reply[last].clause)
+    if before and (_NEGATED_BEFORE[fam].search(joiner.join(before)) or negates_speech(joiner.join(before), rest, fam)):
         return True
     if fam == "zh":
         after = [u.text for u in reply[last + 1:last + 3] if u.clause == reply[last].clause]

@@ -261,15 +261,31 @@ _NEGATED_BEFORE_EN = re.compile(
 _NEGATED_AFTER_ZH = re.compile(r"^(?:不|没)(?:了|到|来|动|懂|清|出|成|起|上|住|透|通|开)")
 # A phrase the agent says they will NOT say or do is not said: "我不会跟您说这是规定",
 # "也不想把责任推给店员", "I'm not going to tell you there's nothing I can do".
+# Not after 得/能/可 ("不得不说", "不能不说", "不可不说" are saying it), and "不用说" is "needless to say".
+_NEG_SPEAKER_ZH = r"(?<![得能可])(?:不|没|别|绝不|决不|并不)(?:会|想|要|再|是|能|打算|是要|该|愿意|敢)?(?:再|去)?"
 _NEGATED_SPEECH_ZH = re.compile(
-    r"(?:不|没|别|绝不|决不|并不)(?:会|想|要|再|是|能|打算|用|是要|该|愿意|敢)?(?:再|去)?"
-    r"(?:跟|和|对|给|向|拿)(?:您|你)?(?:说|讲|提|扯|强调|解释|重复)(?:什么)?$"
-    r"|(?:不|没|别|绝不|决不|并不)(?:会|想|要|再|是|能|打算|用|是要|该|愿意|敢)?(?:再|去)?"
-    r"(?:说|讲|提|扯|强调|搬出|拿出|把责任|把问题|怪|推)(?:什么)?$")
+    _NEG_SPEAKER_ZH + r"(?:跟|和|对|给|向|拿)(?:您|你)?(?:说|讲|提|扯|强调|解释|重复)(?:什么)?$"
+    r"|" + _NEG_SPEAKER_ZH + r"(?:说|讲|提|扯|强调|搬出|拿出|把责任|把问题|怪|推)(?:什么)?$")
+# …unless the clause turns it into a question: "我不是跟你说这是规定吗？" says it again.
+_RHETORICAL_END_ZH = re.compile(r"(?:吗|嘛|么)$")
 _NEGATED_SPEECH_EN = re.compile(
     r"(?:^|\s)(?:not|never|no)(?:\s(?:going|gonna|to|too|about|be|ever|even|just|here))*"
     r"\s(?:tell|telling|say|saying|give|giving|hand|handing|feed|feeding)(?:\s(?:you|that|it|there|is|are))*\s?$")
-NEGATED_SPEECH = {"zh": _NEGATED_SPEECH_ZH, "en": _NEGATED_SPEECH_EN}
+
+
+def negates_speech(before: str, rest_of_clause: str, fam: Family) -> bool:
+    """Does `before` say the agent will NOT say what follows (and the clause is not a question)?"""
+    if fam == "en":
+        return bool(_NEGATED_SPEECH_EN.search(before))
+    if fam == "zh":
+        return bool(_NEGATED_SPEECH_ZH.search(before)) and not _RHETORICAL_END_ZH.search(rest_of_clause)
+    return False
+
+
+def _clause_end(view: KeyText, index: int) -> int:
+    while index < len(view.unit_texts) and view.unit_texts[index]:
+        index += 1
+    return index
 
 
 def _is_negated(view: KeyText, start: int, end: int) -> bool:
@@ -287,8 +303,11 @@ def _is_negated(view: KeyText, start: int, end: int) -> bool:
     before.reverse()
     if fam == "en":
         joined = " ".join(before)
-        return bool(before) and bool(_NEGATED_BEFORE_EN.search(joined) or _NEGATED_SPEECH_EN.search(joined))
-    if before and (_NEGATED_BEFORE_ZH.search("".join(before)) or _NEGATED_SPEECH_ZH.search("".join(before))):
+        return bool(before) and bool(_NEGATED_BEFORE_EN.search(joined) or negates_speech(joined, "", fam))
+    if before and _NEGATED_BEFORE_ZH.search("".join(before)):
+        return True
+    rest = "".join(view.unit_texts[index] for index in range(end, _clause_end(view, end)))
+    if before and negates_speech("".join(before), rest, fam):
         return True
     after: list[str] = []
     index = end

@@ -48,3 +48,9 @@ def test_english_negated_telling_is_not_saying(said):
 
 def test_english_rule_phrase_said_outright_is_found():
     assert found("Sorry, there's nothing I can do", "(there is|there''s) nothing (i|we) can do", "en-US")
+
+
+@pytest.mark.parametrize("said", ["我不得不说这是规定", "我不能不跟您说这是规定", "不用说这是规定", "我不是跟你说这是规定吗？"])
+def test_saying_it_anyway_or_asking_it_back_is_saying_it(said):
+    # 不得不/不能不 say it; 不用说 is "needless to say"; a question repeats it.
+    assert found(said, "这是规定") == "这是规定"
