@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-import wave
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from app.roleplays.models import Turn
 from app.speechops.preload import preload_speech_models
 from tests.browser.drill_helpers import korean_mic_wav
 from tests.support.accounts import TEST_PASSWORD
-from tests.support.browser import launch, log_in
+from tests.support.browser import RECORD_CAPTIONS, launch, log_in, wav_seconds
 
 KO_SLUG = "ko-thanks-for-waiting"
 KO_SPEECH = "안녕하세요"
@@ -30,22 +29,6 @@ IN_CALL = "#drill[data-phase=customer], #drill[data-phase=reply]"
 VOICE_WAIT_MS = 90000
 GRADED_WITHIN_S = 90  # upper bound for the server to finish a broken stream; the loop ends when it has
 CHUNK_S = 0.24        # one streamed chunk (static/js/drill/stream.js)
-
-# Installed in the page before its scripts: every live caption of the trainee's words the page shows
-# (each is on screen only until the next chunk's answer or the grade: too brief to poll for).
-_RECORD_CAPTIONS = """document.addEventListener("DOMContentLoaded", () => {
-  const partial = document.querySelector("#drill-partial");
-  if (!partial) return;
-  window.__captionsShown = [];
-  new MutationObserver(() => {
-    if (!partial.hidden) window.__captionsShown.push(partial.querySelector("#drill-partial-text").textContent);
-  }).observe(partial, {attributes: true, childList: true, subtree: true, characterData: true});
-});"""
-
-
-def _seconds(path: Path) -> float:
-    with wave.open(str(path)) as reader:
-        return reader.getnframes() / reader.getframerate()
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +62,7 @@ def open_call(mic_browser, live_server, ko_content, make_user):
         make_user(username, "learner")
         context = mic_browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
         contexts.append(context)
-        context.add_init_script(_RECORD_CAPTIONS)
+        context.add_init_script(RECORD_CAPTIONS)
         page = context.new_page()
         page.set_default_timeout(VOICE_WAIT_MS)
         requests = {"stream": 0, "stream_done": 0, "upload": 0}
@@ -140,7 +123,7 @@ def test_a_streamed_voice_reply_shows_the_words_while_spoken_and_is_graded(open_
     assert (turn.mode, turn.status, turn.claims, turn.graded_count) == ("voice", "graded", 1, 1)
     # The whole reply is kept: every word spoken (plus the pre-roll and the trimmed closing quiet).
     assert turn.speech_ended_ms and turn.metrics["duration_s"] > spoken_seconds
-    assert _seconds(Path(app.config["RECORDINGS_DIR"]) / turn.recording_path) > spoken_seconds
+    assert wav_seconds(Path(app.config["RECORDINGS_DIR"]) / turn.recording_path) > spoken_seconds
 
 
 @pytest.mark.browser
@@ -165,7 +148,7 @@ def test_a_stream_cut_off_mid_reply_falls_back_to_the_whole_recording_graded_onc
     assert "안녕하세요" in turn.transcript
     # The whole reply was saved, not only the three chunks that got through (0.72 s).
     saved = Path(app.config["RECORDINGS_DIR"]) / turn.recording_path
-    assert _seconds(saved) > max(3 * CHUNK_S, spoken_seconds)
+    assert wav_seconds(saved) > max(3 * CHUNK_S, spoken_seconds)
     assert _stream_leftovers(saved) == []
 
 
@@ -188,5 +171,5 @@ def test_a_tab_closed_mid_reply_is_graded_once_from_what_was_streamed(open_call,
     (turn,) = turns
     assert (turn.status, turn.claims, turn.graded_count) == ("graded", 1, 1), turn.error
     saved = Path(app.config["RECORDINGS_DIR"]) / turn.recording_path
-    assert saved.read_bytes()[:4] == b"RIFF" and _seconds(saved) >= CHUNK_S * sent - 1e-6
+    assert saved.read_bytes()[:4] == b"RIFF" and wav_seconds(saved) >= CHUNK_S * sent - 1e-6
     assert _stream_leftovers(saved) == []

@@ -3,7 +3,6 @@ one spoken reply through Chromium's fake microphone recognised by the real Korea
 push-to-talk with a silent microphone."""
 import re
 import subprocess
-import wave
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.roleplays.models import Attempt, Turn
 from app.speechops.preload import preload_speech_models
-from tests.support.browser import launch, log_in
+from tests.support.browser import RECORD_CAPTIONS, launch, log_in, wav_seconds
 from tests.browser.drill_helpers import good_reply, korean_mic_wav, scenario_doc, sync_with_korean
 from tests.support.accounts import TEST_PASSWORD
 
@@ -166,23 +165,6 @@ def _forbidden(item: dict) -> bool:
     return item.get("kind") == "forbidden" or str(item.get("rule", "")).startswith("forbidden")
 
 
-def _seconds(path: Path) -> float:
-    with wave.open(str(path)) as reader:
-        return reader.getnframes() / reader.getframerate()
-
-
-# Installed in the page before its scripts: every live caption of the trainee's words the page
-# shows (each is on screen only until the next chunk's answer or the grade).
-_RECORD_CAPTIONS = """document.addEventListener("DOMContentLoaded", () => {
-  const partial = document.querySelector("#drill-partial");
-  if (!partial) return;
-  window.__captionsShown = [];
-  new MutationObserver(() => {
-    if (!partial.hidden) window.__captionsShown.push(partial.querySelector("#drill-partial-text").textContent);
-  }).observe(partial, {attributes: true, childList: true, subtree: true, characterData: true});
-});"""
-
-
 # The one spoken reply through the real browser. What the other spoken replies of these tests
 # checked lives on without playing audio in real time: the speech detector, downsampler, WAV
 # encoder, chunking and fallback of the stream and the polling of a queued reply in Node
@@ -214,7 +196,7 @@ def test_a_spoken_reply_is_streamed_recognised_graded_and_shown(mic_page, live_s
             route.abort("connectionrefused")
     page.route(re.compile(r"/stream\?seq=0(&|$)"), first_stream_only)
     page.route("**/turns", lambda route: route.abort("connectionrefused"))
-    page.context.add_init_script(_RECORD_CAPTIONS)
+    page.context.add_init_script(RECORD_CAPTIONS)
     # As `flask serve` does before serving: a reply streamed while the model is still loading gets
     # its words only after it has ended, too late to show them while spoken.
     preload_speech_models(app, "ko-KR")
@@ -263,7 +245,7 @@ def test_a_spoken_reply_is_streamed_recognised_graded_and_shown(mic_page, live_s
         assert set(shown_items.values()) <= {"ok", "alt", "bad"}
         assert turn.speech_ended_ms and turn.metrics["duration_s"] > 2
         saved = Path(app.config["RECORDINGS_DIR"]) / turn.recording_path
-        assert saved.read_bytes()[:4] == b"RIFF" and _seconds(saved) > 2
+        assert saved.read_bytes()[:4] == b"RIFF" and wav_seconds(saved) > 2
         assert not saved.with_suffix(".stream").exists() and not saved.with_suffix(".stream.json").exists()
 
 

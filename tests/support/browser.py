@@ -1,6 +1,9 @@
 """Driving Debian's Chromium through Playwright: launching it, logging in, reading media."""
 from __future__ import annotations
 
+import wave
+from pathlib import Path
+
 CHROMIUM = "/usr/bin/chromium"
 # Flags the sandboxed CI machine needs: no network chatter, no GPU, no sandbox as root.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -35,3 +38,22 @@ def media_duration(audio) -> float:
         el.addEventListener('error', () => reject(new Error('audio error')), {once: true});
         el.preload = 'metadata'; el.load();
     })""")
+
+
+def wav_seconds(path: Path) -> float:
+    """The length of a saved WAV recording."""
+    with wave.open(str(path)) as reader:
+        return reader.getnframes() / reader.getframerate()
+
+
+# Installed in the call screen before its scripts (context.add_init_script): every live caption of
+# the trainee's words the page shows, in window.__captionsShown (each is on screen only until the
+# next chunk's answer or the grade: too brief to poll for).
+RECORD_CAPTIONS = """document.addEventListener("DOMContentLoaded", () => {
+  const partial = document.querySelector("#drill-partial");
+  if (!partial) return;
+  window.__captionsShown = [];
+  new MutationObserver(() => {
+    if (!partial.hidden) window.__captionsShown.push(partial.querySelector("#drill-partial-text").textContent);
+  }).observe(partial, {attributes: true, childList: true, subtree: true, characterData: true});
+});"""
