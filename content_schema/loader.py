@@ -47,7 +47,7 @@ from .models import (
     PhraseRewriteQuestion,
     ScenarioSpec,
 )
-from .rubrics import calm_courtesy, check_patterns, check_rubric, library_intent, library_rules, resolve_rubric
+from .rubrics import check_patterns, check_rubric, library_intent, library_rules, resolve_rubric, with_calm_courtesy
 from .validation import Reporter, validate_document
 from .yaml_lines import YamlDocument, YamlProblems, load_yaml
 
@@ -368,7 +368,8 @@ class _Loader:
                 id=node_id,
                 line=node.line,
                 anger=node.anger,
-                rubric=resolve_rubric(node.rubric, spec.language, library) + calm_courtesy(node, spec.language, library),
+                rubric=with_calm_courtesy(resolve_rubric(node.rubric, spec.language, library), node.anger,
+                                          spec.language, library),
                 next=dict(node.next.items()),
             )
             for node_id, node in spec.nodes.items()

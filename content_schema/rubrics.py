@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from grading.patterns import PatternError, compile_pattern
-from grading.items import RESPONDS_SOURCES
+from grading.items import judgement_of
 from grading.rubric import RubricItem
 
 from .messages import message
@@ -151,13 +151,13 @@ def library_intent(name: str, points: float, language: str, library: LibrarySpec
 CALM_ANGER = 50
 
 
-def calm_courtesy(node, language: str, library: LibrarySpec) -> tuple[RubricItem, ...]:
-    """The courtesy item added to a calm node's rubric when it asks the reply to respond at all."""
+def with_calm_courtesy(rubric: tuple[RubricItem, ...], anger: int, language: str,
+                       library: LibrarySpec) -> tuple[RubricItem, ...]:
+    """A resolved node rubric, plus the library's courtesy item when the caller is calm and the node
+    asks the reply to respond at all."""
     entry = library.intents.get("courtesy")
-    if node.anger > CALM_ANGER or entry is None or entry.for_language(language) is None:
-        return ()
-    if any(item.kind == "intent" and (item.judgement or
-                                      ("responds" if item.use in RESPONDS_SOURCES else "advances")) == "responds"
-           for item in node.rubric):
-        return (resolve_item(RubricItemSpec(id="courtesy", points=1, use="courtesy"), language, library),)
-    return ()
+    if anger > CALM_ANGER or entry is None or entry.for_language(language) is None:
+        return rubric
+    if not any(item.kind == "intent" and judgement_of(item) == "responds" for item in rubric):
+        return rubric
+    return rubric + (resolve_item(RubricItemSpec(id="courtesy", points=1, use="courtesy"), language, library),)

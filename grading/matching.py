@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel
 
-from grading.patterns import negates_speech
+from grading.patterns import NEGATORS_ZH, negates_speech
 from grading.text import Family, Unit, family, fuzzy_syllable, tokenize
 
 INF = float("inf")
@@ -39,7 +39,7 @@ class Match:
 # --- protected units -----------------------------------------------------------------
 
 _NEGATION_UNITS: dict[Family, frozenset[str]] = {
-    "zh": frozenset("不没别未无勿甭"),
+    "zh": NEGATORS_ZH,
     "en": frozenset({"not", "no", "never", "nothing", "nobody", "none", "neither", "nor", "without"}),
     "ko": frozenset({"안", "못", "않"}),
 }

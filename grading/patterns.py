@@ -62,7 +62,8 @@ def _syllable_key(syllable: str) -> str:
     return key
 
 
-_NEGATORS_ZH = frozenset("不没别未无勿甭")
+# Negation characters: never heard as a homophone here, never dropped or swapped by the phrase matcher.
+NEGATORS_ZH = frozenset("不没别未无勿甭")
 
 
 @lru_cache(maxsize=8192)
@@ -74,7 +75,7 @@ def han_key(char: str) -> str:
     matcher's fuzzy syllables: a recogniser's homophones share the whole syllable, and merging
     n/l or zh/z as well made short constructions hear other words ("是你" as "失礼").
     """
-    if char in _NEGATORS_ZH:
+    if char in NEGATORS_ZH:
         # A negation keeps its polarity: it is heard only as itself, never as a homophone, so
         # "不光是钱" is not "补…十千" and a gap cannot pass over it.
         return _syllable_key("neg:" + char)
